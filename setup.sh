@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# One-time set-up on a fresh machine: a virtual environment in .venv with torch pinned first,
+# then plantwatch in editable mode with its development extras.
+set -euo pipefail
+cd "$(dirname "$0")"
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+. .venv/bin/activate
+python -m pip install --quiet --upgrade pip
+# torch first and pinned: the CPU wheel is provided locally; a later unpinned resolve would pull CUDA.
+python -m pip install --quiet "torch==2.13.0"
+python -m pip install --quiet -e ".[dev]"
+# Warm the numba cache once so the first simulation does not pay the JIT compile.
+python -m plantwatch.gas.render --warm >/dev/null 2>&1 || true
+echo "plantwatch installed in .venv (activate with: . .venv/bin/activate)"

@@ -1,0 +1,1 @@
+"""Optical gas imaging: simulation, rendering and analysis of infrared gas-camera video."""
