@@ -9,15 +9,15 @@ with ``B`` the Planck radiance integrated over the camera band. This module prov
 
 * the camera bands (``BAND_NAMES``: cooled MWIR 3.2-3.4 um, uncooled LWIR 7.0-8.5 um), each with
   a flat (top-hat) filter response: 1 inside the band, 0 outside. Real cold filters have sloped
-  edges and a peak transmission below 1; a common scale factor cancels in apparent temperature,
-  and the edge shape changes the band radiance by a few per cent at most;
+  edges and a peak transmission below 1; a constant transmission factor cancels in apparent
+  temperature, the sloped edges are not modelled;
 * Planck's law in wavenumber form and its exact band integral (Gauss-Legendre quadrature);
 * a fast look-up table (``RadianceTable``) between temperature and band radiance for the
   millions of pixels of a clip;
 * band-averaged absorptance versus column density (``CurveOfGrowth``): line-by-line from the
-  HITRAN2012 line list for methane in the MWIR band, and a Malkmus statistical band model,
-  with its line-structure parameter fitted to that line-by-line table, for the other
-  species/bands (band intensities from :mod:`plantwatch.gas.species`).
+  HITRAN2012 line list for methane in the MWIR band, and a (two-group) Malkmus statistical band
+  model, with its shape fitted to that line-by-line table, for the other species/bands (band
+  intensities from :mod:`plantwatch.gas.species`).
 
 Band-averaged transmittance is ``mean(exp(-sigma(nu) N))`` over the band, not
 ``exp(-mean(sigma) N)``: strong lines saturate, so a column of 10,000 ppm m of methane absorbs
@@ -25,15 +25,15 @@ about 20 % of MWIR band radiance, not the 72 % a single mean cross-section would
 
 References
 ----------
-.. [1] M. Planck (1901); in wavenumber form e.g. M. F. Modest, Radiative Heat Transfer, 3rd ed.,
-   Academic Press 2013, Eq. (1.13) and Section 1.5.
+.. [1] M. Planck, Ann. Phys. 309 (1901) 553-563; in wavenumber form e.g. M. F. Modest,
+   Radiative Heat Transfer, 3rd ed., Academic Press 2013, Chapter 1.
 .. [2] L. S. Rothman et al., "The HITRAN2012 molecular spectroscopic database", JQSRT 130 (2013)
    4-50, Section on the line-by-line formalism (line intensity, pressure broadening
    ``gamma(p, T) = gamma_air p (296/T)^n_air``, pressure shift ``delta p``).
 .. [3] W. Malkmus, "Random Lorentz band model with exponential-tailed S-1 line-intensity
-   distribution function", J. Opt. Soc. Am. 57 (1967) 323-329; in the form used here, A.
-   Soufiani and J. Taine, Int. J. Heat Mass Transfer 40 (1997) 987-991, Eq. (2), and Modest
-   (ref. 1) Section 11.8.
+   distribution function", J. Opt. Soc. Am. 57 (1967) 323-329; narrow-band transmissivity in
+   the form of A. Soufiani and J. Taine, Int. J. Heat Mass Transfer 40 (1997) 987-991, and
+   Modest (ref. 1), chapter on narrow-band models.
 .. [4] S. W. Sharpe, T. J. Johnson, R. L. Sams, P. M. Chu, G. C. Rhoderick, P. A. Johnson,
    "Gas-phase databases for quantitative infrared spectroscopy", Appl. Spectrosc. 58 (2004)
    1452-1461 (PNNL spectrum shipped as ``methane_pnnl_2940-3125cm-1.csv``).
@@ -106,7 +106,6 @@ _C2_CM_K = PLANCK_J_S * SPEED_OF_LIGHT_M_S / BOLTZMANN_J_K * 100.0
 # Reference state of the HITRAN line intensities and of the shipped table: 296 K, 1 atm [2].
 HITRAN_REFERENCE_TEMPERATURE_K = 296.0
 STANDARD_ATMOSPHERE_PA = 101_325.0  # 1 atm, exact by definition (CGPM 1954)
-_ATOMIC_MASS_KG = 1.0e-3 / AVOGADRO_PER_MOL  # 1 u = 1 g/mol / N_A (to 3e-10, CODATA 2018)
 
 _DATA_PACKAGE = "plantwatch"
 _DATA_DIR = ("data", "absorption")
@@ -225,7 +224,7 @@ def planck_radiance_wavenumber(
 
     .. math:: B_{\tilde\nu}(T) = \frac{2 h c^2 \tilde\nu^3}{\exp(h c \tilde\nu / k T) - 1}
 
-    evaluated with ``nu`` in m-1 and converted to per cm-1 (Eq. 1.13 in [1]_).
+    evaluated with ``nu`` in m-1 and converted to per cm-1 [1]_.
 
     Parameters
     ----------
@@ -362,7 +361,10 @@ def _log_uniform_interp_kernel(y, out, ln_y0, inv_step, table, y_min, y_max):
 
 @numba.njit(cache=True, nogil=True)
 def _cog_kernel(column, out, ln_c0, inv_step, ratio, c_min, c_max, slope):
-    """Absorptance = slope * c * ratio(ln c); exact 0 at 0, clamps above c_max; counts c<0/NaN."""
+    """Effective optical depth tau = slope * c * ratio(ln c) (ratio linear in ln c).
+
+    tau = 0 at c = 0; c clamps to c_max; c < 0 or NaN gives NaN and is counted.
+    """
     n_bad = 0
     last = ratio.size - 2
     for k in range(column.size):
@@ -370,9 +372,6 @@ def _cog_kernel(column, out, ln_c0, inv_step, ratio, c_min, c_max, slope):
         if not (c >= 0.0):
             out[k] = np.nan
             n_bad += 1
-            continue
-        if c == 0.0:
-            out[k] = 0.0
             continue
         if c > c_max:
             c = c_max
@@ -392,9 +391,8 @@ def _cog_kernel(column, out, ln_c0, inv_step, ratio, c_min, c_max, slope):
 def _float_array(values: ArrayLike) -> NDArray[np.floating]:
     """float32 stays float32, everything else becomes float64; C-contiguous."""
     arr = np.asarray(values)
-    if arr.dtype != np.float32:
-        arr = arr.astype(np.float64, copy=False)
-    return np.ascontiguousarray(arr)
+    dtype = np.float32 if arr.dtype == np.float32 else np.float64
+    return np.asarray(arr, dtype=dtype, order="C")  # keeps 0-d shapes (ascontiguousarray does not)
 
 
 # --------------------------------------------------------------------------------------------
@@ -592,7 +590,7 @@ def _data_path(name: str) -> Path:
 
 
 def load_methane_hitran_lines() -> HitranLines:
-    """The shipped HITRAN2012 CH4 line list, 2940-3125 cm-1 (12,737 lines) [2]_.
+    """The shipped HITRAN2012 CH4 line list, 2940-3125 cm-1 (12,738 lines) [2]_.
 
     The file covers the MWIR band only: lines just outside 2940-3125 cm-1, whose wings reach a
     few cm-1 into the band, are not in it (their effect is estimated in the data README).
@@ -799,7 +797,7 @@ def malkmus_absorptance(
     .. math:: 1 - \bar t = 1 - \exp\left[-\frac{\beta}{2}
               \left(\sqrt{1 + \frac{4 \bar k N}{\beta}} - 1\right)\right]
 
-    (Malkmus 1967 [3]_, in the form of Eq. 2 of Soufiani & Taine), with ``k = S/delta`` the
+    (Malkmus 1967 [3]_, in the form of Soufiani & Taine), with ``k = S/delta`` the
     band-mean cross-section and ``beta = 2 pi gamma / delta`` the line-structure parameter.
     Thin limit ``k N``; strong-line limit ``exp(-sqrt(beta k N))``; ``beta -> inf`` gives
     Beer-Lambert with the mean cross-section.
@@ -1014,15 +1012,19 @@ class CurveOfGrowth:
             raise InputError("column_ppm_m and absorptance must be 1-D of equal length >= 3")
         if c[0] != 0.0 or a[0] != 0.0 or np.any(np.diff(c) <= 0.0):
             raise InputError("column_ppm_m must increase from 0 and absorptance start at 0")
+        if np.any(np.diff(a) < 0.0) or not np.all(a < 1.0):
+            raise InputError("absorptance must be non-decreasing and < 1")
         if not (self.mean_cross_section_cm2 > 0.0):
             raise InputError("mean_cross_section_cm2 must be > 0")
         object.__setattr__(self, "column_ppm_m", c)
         object.__setattr__(self, "absorptance", a)
-        # Fast table: ratio r = A / (k N) (1 in the thin limit), uniform in ln(column),
-        # resampled with a monotone cubic (PCHIP) from the tabulated points.
+        # Fast table: effective optical depth per thin-limit optical depth,
+        # q = -ln(1 - A) / (k N) (1 in the thin limit, decreasing), uniform in ln(column),
+        # resampled with a monotone cubic (PCHIP) from the tabulated points. Interpolating q
+        # (not A) keeps the result < 1 and monotonic up to saturation.
         slope = self.mean_cross_section_cm2 * _MOLECULES_CM2_PER_PPM_M
         ln_c = np.log(c[1:])
-        ratio = a[1:] / (slope * c[1:])
+        ratio = -np.log1p(-a[1:]) / (slope * c[1:])
         grid = np.linspace(ln_c[0], ln_c[-1], _COG_FAST_TABLE_SIZE)
         fine = PchipInterpolator(ln_c, ratio)(grid)
         inv_step = 1.0 / (grid[1] - grid[0])
@@ -1033,16 +1035,25 @@ class CurveOfGrowth:
     def absorptance_of(self, column_ppm_m: ArrayLike) -> NDArray[np.floating]:
         """Band-averaged absorptance ``1 - t`` [-] of columns [ppm m].
 
-        Interpolates ``A / (k N)`` linearly in ln(column) on a fine precomputed table, so the
-        result is exactly 0 at 0 and follows the thin limit ``k N`` below the table's first
-        column; above the last column it stays at the last value. float32 in gives float32
-        out (float64 otherwise), same shape; ~5 ms per million values.
+        Interpolates the effective optical depth per unit thin-limit optical depth,
+        ``-ln(1 - A) / (k N)``, linearly in ln(column) on a fine (2,048-point) precomputed
+        table: exactly 0 at 0, the thin limit ``k N`` below the table's first column, the last
+        value above its last column, < 1 and monotonic everywhere. float32 in gives float32
+        out (float64 otherwise), same shape; about 5 ns per value (numba kernel).
 
         Raises
         ------
         InputError
             If any column is negative or NaN.
         """
+        return self._evaluate(column_ppm_m, transmittance=False)
+
+    def transmittance_of(self, column_ppm_m: ArrayLike) -> NDArray[np.floating]:
+        """Band-averaged transmittance ``t = 1 - absorptance`` [-]; same rules as
+        :meth:`absorptance_of` (computed directly as ``exp(-tau)``, precise near 0)."""
+        return self._evaluate(column_ppm_m, transmittance=True)
+
+    def _evaluate(self, column_ppm_m: ArrayLike, transmittance: bool) -> NDArray[np.floating]:
         col = _float_array(column_ppm_m)
         out = np.empty_like(col)
         ln_c0, inv_step, ratio, c_min, c_max, slope = self._fast
@@ -1053,12 +1064,14 @@ class CurveOfGrowth:
             raise InputError(
                 f"{n_bad} value(s) negative or NaN; columns must be >= 0", field="column_ppm_m"
             )
+        # In place, with numpy's SIMD exp/expm1 (several times faster than numba's scalar ones).
+        np.negative(out, out=out)
+        if transmittance:
+            np.exp(out, out=out)
+        else:
+            np.expm1(out, out=out)
+            np.subtract(0.0, out, out=out)  # 0 - (-0) = +0: exact zero at zero column
         return out
-
-    def transmittance_of(self, column_ppm_m: ArrayLike) -> NDArray[np.floating]:
-        """Band-averaged transmittance ``t = 1 - absorptance`` [-]; same dtype rules."""
-        a = self.absorptance_of(column_ppm_m)
-        return np.subtract(1, a, dtype=a.dtype)
 
 
 def _read_table_csv(path: Path, species: str, band: str) -> tuple[CurveOfGrowth, dict[str, str]]:

@@ -36,6 +36,7 @@ __all__ = ["column_density_frames", "ground_image_puffs", "ppm_m3_from_kg"]
 
 FINE_SIGMA_PX = 3.0  # puffs wider than this go to a pyramid level
 WINDOW_SIGMAS = 3.5  # splat radius in sigmas (misses 0.2 % of the mass)
+PYRAMID_BLUR_CELLS2 = 0.25  # variance added by cell averaging + bilinear upsampling [cell^2]
 NEAR_PLANE_M = 0.05  # puffs closer to the camera than this are not drawn
 SKY_DEPTH_M = 1.0e6  # stand-in depth for rays that hit nothing
 
@@ -160,8 +161,10 @@ def _splat_clip(
                 scale = float(1 << level)
                 ul = (u + 0.5) / scale - 0.5
                 vl = (v + 0.5) / scale - 0.5
-                sxl = sx / scale
-                syl = sy / scale
+                # cell averaging (1/12 cell^2) and bilinear reconstruction (~1/6 cell^2) widen
+                # the puff; render it narrower by that variance so the composite keeps its size
+                sxl = math.sqrt(max((sx / scale) ** 2 - PYRAMID_BLUR_CELLS2, 0.25))
+                syl = math.sqrt(max((sy / scale) ** 2 - PYRAMID_BLUR_CELLS2, 0.25))
                 rxl = reach_x / scale
                 ryl = reach_y / scale
                 cell_val = area_px / (scale * scale)

@@ -30,7 +30,7 @@ References
    JQSRT 130 (2013) 201-219 (line list shipped in ``plantwatch/data/absorption``).
 .. [7] M. Simeckova, D. Jacquemart, L. S. Rothman, R. R. Gamache, A. Goldman, "Einstein
    A-coefficients and statistical weights for molecular absorption transitions in the HITRAN
-   database", JQSRT 98 (2006) 130-155, Eq. (20) (intensity from the Einstein A coefficient).
+   database", JQSRT 98 (2006) 130-155 (relation between intensity and Einstein A).
 """
 
 from __future__ import annotations
@@ -219,7 +219,8 @@ def band_intensity_from_einstein_a(
     .. math:: S = \frac{g_u}{g_l} \frac{A}{8 \pi c \tilde\nu^2}
               \frac{N_l}{N} \left(1 - e^{-c_2 \tilde\nu / T}\right)
 
-    (the band form of Eq. 20 in [7]_), with ``c`` in cm s-1 and ``c2 = hc/k`` [cm K].
+    (the band form of the intensity/Einstein-A relation in [7]_), with ``c`` in cm s-1 and
+    ``c2 = hc/k`` [cm K].
 
     Parameters
     ----------
@@ -270,7 +271,7 @@ class BandIntensity:
     citation: str
 
 
-# CH4 nu4 (7.7 um) from its Einstein A [3] with Eq. 20 of [7]: g_u/g_l = 3 (F2 fundamental from
+# CH4 nu4 (7.7 um) from its Einstein A [3] with the intensity/A relation of [7]: g_u/g_l = 3 (F2 fundamental from
 # the A1 ground state); ground-state fraction 1/Q_vib at 296 K with the nu4 (x3, 1310.76 cm-1)
 # and nu2 (x2, 1533.33 cm-1) levels [3] -> 0.9935. Result 5.35e-18 cm/molecule. The nu4 band
 # (about 1200-1380 cm-1 at 296 K) lies inside the LWIR camera band (1176.5-1428.6 cm-1); hot
@@ -307,7 +308,7 @@ BAND_INTENSITIES: dict[tuple[str, str], BandIntensity] = {
     ("methane", "mwir"): BandIntensity(
         species="methane",
         band="mwir",
-        # Sum of the 12,737 HITRAN2012 line intensities in 2940-3125 cm-1 [6] (the shipped
+        # Sum of the 12,738 HITRAN2012 line intensities in 2940-3125 cm-1 [6] (the shipped
         # line list); the line-by-line table, not this sum, is what the simulator uses.
         intensity_cm_molecule=9.5266e-18,
         approximate=False,
@@ -320,7 +321,7 @@ BAND_INTENSITIES: dict[tuple[str, str], BandIntensity] = {
         approximate=False,
         citation=(
             "CH4 nu4 band from A = 2.325 s-1 at 1310.76 cm-1 (A&A 2022 aa41933-21 Table B.2) "
-            "via Simeckova et al. 2006 Eq. 20, g_u/g_l = 3, 296 K; hot bands neglected"
+            "via Simeckova et al. 2006, g_u/g_l = 3, 296 K; hot bands neglected"
         ),
     ),
     ("propane", "mwir"): BandIntensity(
