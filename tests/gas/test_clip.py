@@ -200,5 +200,5 @@ def test_camera_inside_an_object_is_rejected():
 
 
 def test_leak_behind_camera_is_rejected():
-    with pytest.raises(InputError, match="leak.position_m"):
+    with pytest.raises(InputError, match=r"leak\.position_m"):
         simulate_clip(small_scene(leak={"position_m": [0.0, -20.0, 1.5]}), seed=0)

@@ -208,5 +208,5 @@ def test_leak_source_invalid(kwargs, field):
 
 
 def test_wind_invalid():
-    with pytest.raises(InputError, match="wind.speed_m_s"):
+    with pytest.raises(InputError, match=r"wind\.speed_m_s"):
         WindConfig(speed_m_s=-1.0)

@@ -59,7 +59,9 @@ def test_get_band(name: str, nu_min: float, nu_max: float, lam_min: float, lam_m
     band = get_band(name.upper())
     assert band.name == name
     assert_allclose([band.wavenumber_min_cm, band.wavenumber_max_cm], [nu_min, nu_max], atol=0.01)
-    assert_allclose([band.wavelength_min_um, band.wavelength_max_um], [lam_min, lam_max], rtol=1e-12)
+    assert_allclose(
+        [band.wavelength_min_um, band.wavelength_max_um], [lam_min, lam_max], rtol=1e-12
+    )
 
 
 @pytest.mark.parametrize("name", ["swir", "", "3.2-3.4"])
@@ -69,13 +71,17 @@ def test_get_band_invalid(name: str) -> None:
     assert all(valid in str(info.value) for valid in BAND_NAMES)
 
 
-@pytest.mark.parametrize(("lo", "hi"), [(3000.0, 2900.0), (0.0, 100.0), (-5.0, 10.0), (1.0, math.inf)])
+@pytest.mark.parametrize(
+    ("lo", "hi"), [(3000.0, 2900.0), (0.0, 100.0), (-5.0, 10.0), (1.0, math.inf)]
+)
 def test_band_invalid(lo: float, hi: float) -> None:
     with pytest.raises(InputError):
         Band("bad", lo, hi)
 
 
-@pytest.mark.parametrize(("wavenumber_cm", "temperature_k"), [(3000.0, 300.0), (1300.0, 250.0), (500.0, 1000.0)])
+@pytest.mark.parametrize(
+    ("wavenumber_cm", "temperature_k"), [(3000.0, 300.0), (1300.0, 250.0), (500.0, 1000.0)]
+)
 def test_planck_radiance_wavenumber(wavenumber_cm: float, temperature_k: float) -> None:
     # B_nu~ d nu~ = B_lambda d lambda: B_nu~[per cm-1] = B_lambda * lambda^2 * 100.
     lam = 0.01 / wavenumber_cm
@@ -101,16 +107,25 @@ def test_planck_radiance_wavenumber_invalid() -> None:
 def test_band_radiance_stefan_boltzmann(temperature_k: float) -> None:
     everything = Band("all", 0.5, 25_000.0)
     assert_allclose(
-        band_radiance(temperature_k, everything), STEFAN_BOLTZMANN * temperature_k**4 / math.pi, rtol=1e-7
+        band_radiance(temperature_k, everything),
+        STEFAN_BOLTZMANN * temperature_k**4 / math.pi,
+        rtol=1e-7,
     )
 
 
-@pytest.mark.parametrize(("band", "temperature_k"), [("mwir", 300.0), ("lwir", 300.0), ("mwir", 600.0)])
+@pytest.mark.parametrize(
+    ("band", "temperature_k"), [("mwir", 300.0), ("lwir", 300.0), ("mwir", 600.0)]
+)
 def test_band_radiance(band: str, temperature_k: float) -> None:
     # Independent: adaptive quadrature of the wavelength form over the band in metres.
     b = get_band(band)
     expected, _ = quad(
-        _planck_wavelength, b.wavelength_min_um * 1e-6, b.wavelength_max_um * 1e-6, args=(temperature_k,), epsabs=0, epsrel=1e-12
+        _planck_wavelength,
+        b.wavelength_min_um * 1e-6,
+        b.wavelength_max_um * 1e-6,
+        args=(temperature_k,),
+        epsabs=0,
+        epsrel=1e-12,
     )
     assert_allclose(band_radiance(temperature_k, band), expected, rtol=1e-9)
     assert_allclose(band_radiance(temperature_k, b), expected, rtol=1e-9)
@@ -224,7 +239,9 @@ def test_ppm_m_to_molecules_cm2() -> None:
     # Loschmidt number scaled to 296 K: 1 ppm m = 2.4794e15 molecules cm-2.
     expected = LOSCHMIDT_M3 * 273.15 / 296.0 * 1e-6 * 1e-4
     assert_allclose(ppm_m_to_molecules_cm2(1.0), expected, rtol=1e-9)
-    assert_allclose(ppm_m_to_molecules_cm2([0.0, 2.0], 592.0, 2 * 101325.0), [0.0, 2 * expected], rtol=1e-9)
+    assert_allclose(
+        ppm_m_to_molecules_cm2([0.0, 2.0], 592.0, 2 * 101325.0), [0.0, 2 * expected], rtol=1e-9
+    )
 
 
 def test_ppm_m_to_molecules_cm2_invalid() -> None:
@@ -260,7 +277,9 @@ def test_curve_of_growth_mean_cross_section(methane_mwir: radiometry.CurveOfGrow
     assert_allclose(tau_per_ppm_m, 1.26e-4, rtol=0.02)
 
 
-def test_curve_of_growth_mean_cross_section_vs_line_sum(methane_mwir: radiometry.CurveOfGrowth) -> None:
+def test_curve_of_growth_mean_cross_section_vs_line_sum(
+    methane_mwir: radiometry.CurveOfGrowth,
+) -> None:
     # Band mean = sum of line intensities / band width, less the wing area cut off at +-5 cm-1
     # (2 gamma / (pi * 5 cm-1) ~ 0.7 %) and lost outside the band edges.
     lines = load_methane_hitran_lines()
@@ -271,7 +290,9 @@ def test_curve_of_growth_mean_cross_section_vs_line_sum(methane_mwir: radiometry
 
 
 @pytest.mark.parametrize("column_ppm_m", [1e-2, 0.1, 1.0, 3.0])
-def test_curve_of_growth_thin_limit(methane_mwir: radiometry.CurveOfGrowth, column_ppm_m: float) -> None:
+def test_curve_of_growth_thin_limit(
+    methane_mwir: radiometry.CurveOfGrowth, column_ppm_m: float
+) -> None:
     thin = methane_mwir.mean_cross_section_cm2 * ppm_m_to_molecules_cm2(column_ppm_m)
     assert_allclose(methane_mwir.absorptance_of(column_ppm_m), thin, rtol=0.05)
     assert methane_mwir.absorptance_of(column_ppm_m) <= thin
@@ -279,7 +300,9 @@ def test_curve_of_growth_thin_limit(methane_mwir: radiometry.CurveOfGrowth, colu
 
 def test_curve_of_growth_pnnl_band_mean(methane_mwir: radiometry.CurveOfGrowth) -> None:
     # PNNL column is a base-10 cross-section [cm2]; x ln 10 -> natural-log band mean.
-    data = np.loadtxt(DATA_DIR / "methane_pnnl_2940-3125cm-1.csv", delimiter=",", skiprows=1, usecols=(0, 1))
+    data = np.loadtxt(
+        DATA_DIR / "methane_pnnl_2940-3125cm-1.csv", delimiter=",", skiprows=1, usecols=(0, 1)
+    )
     band = get_band("mwir")
     inside = (data[:, 0] >= band.wavenumber_min_cm) & (data[:, 0] <= band.wavenumber_max_cm)
     pnnl_mean = float(np.mean(data[inside, 1])) * math.log(10.0)
@@ -298,7 +321,9 @@ def test_curve_of_growth_reference_figures(
 
 
 def test_curve_of_growth_saturates(methane_mwir: radiometry.CurveOfGrowth) -> None:
-    beer = -math.expm1(-methane_mwir.mean_cross_section_cm2 * float(ppm_m_to_molecules_cm2(10_000.0)))
+    beer = -math.expm1(
+        -methane_mwir.mean_cross_section_cm2 * float(ppm_m_to_molecules_cm2(10_000.0))
+    )
     a = float(methane_mwir.absorptance_of(10_000.0))
     assert beer > 0.7 and a < 0.25 and a < 0.4 * beer
 
@@ -331,11 +356,18 @@ def test_curve_of_growth_independent_line_by_line(methane_mwir: radiometry.Curve
 
 def test_absorptance_of_matches_table(methane_mwir: radiometry.CurveOfGrowth) -> None:
     # Fine-table (2,048 points, linear in ln column) error at the table's own nodes: < 1e-5.
-    assert_allclose(methane_mwir.absorptance_of(methane_mwir.column_ppm_m), methane_mwir.absorptance, rtol=1e-5, atol=0)
+    assert_allclose(
+        methane_mwir.absorptance_of(methane_mwir.column_ppm_m),
+        methane_mwir.absorptance,
+        rtol=1e-5,
+        atol=0,
+    )
     # Between nodes: within the bracketing table values.
     mid = np.sqrt(methane_mwir.column_ppm_m[1:-1] * methane_mwir.column_ppm_m[2:])
     a_mid = methane_mwir.absorptance_of(mid)
-    assert np.all(a_mid > methane_mwir.absorptance[1:-1]) and np.all(a_mid < methane_mwir.absorptance[2:])
+    assert np.all(a_mid > methane_mwir.absorptance[1:-1]) and np.all(
+        a_mid < methane_mwir.absorptance[2:]
+    )
 
 
 @pytest.mark.parametrize("species", SPECIES_NAMES)
@@ -351,7 +383,9 @@ def test_absorptance_of_dtype_shape_and_limits(methane_mwir: radiometry.CurveOfG
     a32 = methane_mwir.absorptance_of(cols32)
     assert a32.dtype == np.float32 and a32.shape == (2, 2)
     assert a32[0, 0] == 0.0
-    assert_allclose(a32[0, 1], methane_mwir.mean_cross_section_cm2 * ppm_m_to_molecules_cm2(1e-6), rtol=1e-4)
+    assert_allclose(
+        a32[0, 1], methane_mwir.mean_cross_section_cm2 * ppm_m_to_molecules_cm2(1e-6), rtol=1e-4
+    )
     assert a32[1, 1] == np.float32(methane_mwir.absorptance[-1]) and a32[1, 1] < 1.0
     a64 = methane_mwir.absorptance_of([0, 1000])  # ints -> float64
     assert a64.dtype == np.float64
@@ -400,11 +434,15 @@ def test_band_model_absorptance() -> None:
     cols = np.array([1e-3, 10.0, 1e4])
     a = band_model_absorptance(cols, k, shape)
     assert_allclose(a[0], k * ppm_m_to_molecules_cm2(1e-3), rtol=1e-5)
-    expected = 0.2 * malkmus_absorptance(cols, k * 4.5, 1.0) + 0.8 * malkmus_absorptance(cols, k * 0.125, 1.0)
+    expected = 0.2 * malkmus_absorptance(cols, k * 4.5, 1.0) + 0.8 * malkmus_absorptance(
+        cols, k * 0.125, 1.0
+    )
     assert_allclose(a, expected, rtol=1e-12)
 
 
-@pytest.mark.parametrize(("f", "s", "beta"), [(0.0, 0.5, 1.0), (0.5, 0.4, 1.0), (0.2, 1.0, 1.0), (0.2, 0.9, -1.0)])
+@pytest.mark.parametrize(
+    ("f", "s", "beta"), [(0.0, 0.5, 1.0), (0.5, 0.4, 1.0), (0.2, 1.0, 1.0), (0.2, 0.9, -1.0)]
+)
 def test_band_model_parameters_invalid(f: float, s: float, beta: float) -> None:
     with pytest.raises(InputError):
         BandModelParameters(f, s, beta)
@@ -452,9 +490,13 @@ def test_curve_of_growth_invalid(species: str, band: str) -> None:
     assert all(n in message for n in SPECIES_NAMES) or all(n in message for n in BAND_NAMES)
 
 
-def test_write_curve_of_growth_csv_round_trip(methane_mwir: radiometry.CurveOfGrowth, tmp_path: Path) -> None:
+def test_write_curve_of_growth_csv_round_trip(
+    methane_mwir: radiometry.CurveOfGrowth, tmp_path: Path
+) -> None:
     path = tmp_path / "cog.csv"
-    radiometry.write_curve_of_growth_csv(methane_mwir, path, metadata={"answer": "42"}, notes=["a note"])
+    radiometry.write_curve_of_growth_csv(
+        methane_mwir, path, metadata={"answer": "42"}, notes=["a note"]
+    )
     back = radiometry.read_curve_of_growth_csv(path, "methane", "mwir")
     assert_allclose(back.column_ppm_m, methane_mwir.column_ppm_m, rtol=1e-8)
     assert_allclose(back.absorptance, methane_mwir.absorptance, rtol=1e-9)

@@ -75,7 +75,7 @@ def test_gas_in_front_of_a_surface_is_fully_seen():
 
 def test_ground_images_mirror_only_puffs_near_the_ground():
     pos = np.array([[0, 0, 0.1], [0, 0, 5.0]])
-    p, s, a = ground_image_puffs(pos, np.array([0.2, 0.2]), np.array([1.0, 1.0]), 0.0)
+    p, _s, _a = ground_image_puffs(pos, np.array([0.2, 0.2]), np.array([1.0, 1.0]), 0.0)
     assert p.shape == (3, 3)
     np.testing.assert_allclose(p[2], [0, 0, -0.1])
 

@@ -99,7 +99,9 @@ def test_sound_speed_m_s_invalid() -> None:
         get_species("methane").sound_speed_m_s(-1.0)
 
 
-@pytest.mark.parametrize(("name", "formula"), [("methane", {"C": 1, "H": 4}), ("propane", {"C": 3, "H": 8})])
+@pytest.mark.parametrize(
+    ("name", "formula"), [("methane", {"C": 1, "H": 4}), ("propane", {"C": 3, "H": 8})]
+)
 def test_molar_mass_kg_mol(name: str, formula: dict[str, int]) -> None:
     expected = sum(_ATOMIC_WEIGHT_G_MOL[el] * n for el, n in formula.items()) * 1e-3
     assert_allclose(get_species(name).molar_mass_kg_mol, expected, rtol=5e-4)
@@ -136,7 +138,9 @@ def test_band_intensity_from_einstein_a() -> None:
     assert_allclose(band_intensity_from_einstein_a(3.0, 1000.0, 1.0), 3 * base, rtol=1e-12)
     assert_allclose(band_intensity_from_einstein_a(1.0, 1000.0, 3.0), 3 * base, rtol=1e-12)
     c2 = 1.438776877  # cm K, CODATA 2018
-    ratio = (1000.0 / 2000.0) ** 2 * (1 - math.exp(-c2 * 2000 / 296)) / (1 - math.exp(-c2 * 1000 / 296))
+    ratio = (
+        (1000.0 / 2000.0) ** 2 * (1 - math.exp(-c2 * 2000 / 296)) / (1 - math.exp(-c2 * 1000 / 296))
+    )
     assert_allclose(band_intensity_from_einstein_a(1.0, 2000.0, 1.0), base * ratio, rtol=1e-9)
     # Absolute value: A / (8 pi c nu^2) with c in cm/s, no stimulated-emission factor at 1 K.
     expected = 1.0 / (8 * math.pi * 2.99792458e10 * 1000.0**2)
