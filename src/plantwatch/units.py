@@ -10,6 +10,7 @@ from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "AIR_MOLAR_MASS_KG_MOL",
+    "AVOGADRO_PER_MOL",
     "BOLTZMANN_J_K",
     "G0_M_S2",
     "GAS_CONSTANT_J_MOL_K",

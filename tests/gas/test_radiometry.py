@@ -11,7 +11,7 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy.integrate import quad
 
-from plantwatch.errors import InputError
+from plantwatch.errors import DataError, InputError
 from plantwatch.gas import radiometry
 from plantwatch.gas.radiometry import (
     BAND_NAMES,
@@ -507,7 +507,7 @@ def test_write_curve_of_growth_csv_round_trip(
 def test_read_curve_of_growth_csv_invalid(tmp_path: Path) -> None:
     path = tmp_path / "broken.csv"
     path.write_text("# method = x\nfoo,bar\n1,2\n", encoding="utf-8")
-    with pytest.raises(radiometry.DataError):
+    with pytest.raises(DataError):
         radiometry.read_curve_of_growth_csv(path, "methane", "mwir")
 
 

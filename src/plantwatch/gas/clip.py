@@ -67,6 +67,7 @@ Z_RADIUS_M = 0.5
 OCCLUSION_TOLERANCE_M = 0.02  # a source on the visible face of its own pipe is not hidden
 STEAM_EXTINCTION_PER_PPM_M = 1.0 / 4000.0  # grey optical depth of condensed steam per ppm·m
 WATER_MOLAR_MASS_KG_MOL = 0.018015
+SURFACE_TEMPERATURE_RANGE_K = (120.0, 1150.0)
 
 
 @dataclass
@@ -237,7 +238,8 @@ def _object_temperatures(
     coarse = bg.smooth_noise((h, w), max(h, w) / 12.0, rng)
     fine = bg.smooth_noise((h, w), 1.5, rng)
     temp += tex * (0.8 * coarse + 0.45 * fine)
-    return temp, emis, tex
+    # keep within the band-radiance table (100-1200 K); real scenes are far inside this
+    return np.clip(temp, SURFACE_TEMPERATURE_RANGE_K[0], SURFACE_TEMPERATURE_RANGE_K[1]), emis, tex
 
 
 def _moving_body(d: DistractorSpec, t_s: float) -> Primitive:

@@ -65,6 +65,7 @@ __all__ = [
 JET_DECAY_CONSTANT = 5.8  # B in U0/Uc = x/(B d), round jet (Pope 2000, Table 5.1)
 JET_SIGMA_PER_M = 0.094 / math.sqrt(2.0 * math.log(2.0))  # Gaussian sigma per metre of jet
 RICHARDSON_COEFFICIENT = 0.66  # a in d sigma/dt = a eps^(1/3) sigma^(1/3); from g = 0.5 [2]
+SPINUP_STEP_S = 0.05  # time step before the first frame [s]
 BUOYANCY_DRAG_COEFFICIENT = 1.0  # quadratic drag of a buoyant puff (thermal) [3], order one
 
 
@@ -242,7 +243,10 @@ def jet_excess_speed_m_s(
 
 
 def puff_sigma_m(
-    age_s: NDArray[np.float64], source: LeakSource, turbulence: TurbulenceConfig
+    age_s: NDArray[np.float64],
+    source: LeakSource,
+    turbulence: TurbulenceConfig,
+    jet_distance: NDArray[np.float64] | None = None,
 ) -> NDArray[np.float64]:
     """Puff standard deviation after ``age_s`` [m]: jet spreading and sub-resolved dispersion.
 
@@ -263,7 +267,7 @@ def puff_sigma_m(
         (rate * age) ** 3,
         l_c**2 + 2.0 * k_fick * np.maximum(age - t_c, 0.0),
     )
-    s = jet_distance_m(age, source)
+    s = jet_distance_m(age, source) if jet_distance is None else jet_distance
     return np.sqrt((source.diameter_m / 4.0) ** 2 + (JET_SIGMA_PER_M * s) ** 2 + sigma_r2)
 
 
@@ -303,22 +307,13 @@ def _thinning_schedule(
     return chain_age, np.maximum.accumulate(np.asarray(thresholds))
 
 
-def jet_chain(
+def _jet_chain_ages(
     source: LeakSource,
     wind_velocity_m_s: NDArray[np.float64],
     max_age_s: float,
     turbulence: TurbulenceConfig,
-) -> tuple[NDArray[np.float64], ...]:
-    """Dense virtual puffs along the analytic jet path for ages below ``max_age_s``.
-
-    Spacing along the path is a fixed fraction of the local puff size, so the thin, fast
-    near-orifice jet renders as a continuous cone instead of beads. Returns
-    (positions, sigma, mass, velocity) like a frame of ``PlumeFrames``.
-    """
-    if source.rate_kg_s <= 0 or max_age_s <= 0:
-        empty = np.zeros((0, 3))
-        return empty, np.zeros(0), np.zeros(0), empty
-    # ages on a grid whose path step is <= 0.4 sigma: integrate ds = speed dt adaptively
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Ages (mid-points) and age steps of the virtual chain puffs: path step <= 0.4 sigma."""
     ages = [0.0]
     direction = np.asarray(source.direction)
     while ages[-1] < max_age_s and len(ages) < 4000:
@@ -331,14 +326,35 @@ def jet_chain(
     mid = 0.5 * (edges[:-1] + edges[1:])
     dt = np.diff(edges)
     keep = dt > 0
-    mid, dt = mid[keep], dt[keep]
+    return mid[keep], dt[keep]
+
+
+def jet_chain(
+    source: LeakSource,
+    wind_velocity_m_s: NDArray[np.float64],
+    max_age_s: float,
+    turbulence: TurbulenceConfig,
+    ages: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
+) -> tuple[NDArray[np.float64], ...]:
+    """Dense virtual puffs along the analytic jet path for ages below ``max_age_s``.
+
+    Spacing along the path is a fixed fraction of the local puff size, so the thin, fast
+    near-orifice jet renders as a continuous cone instead of beads. ``ages`` (from
+    ``_jet_chain_ages``) may be passed to reuse the grid between frames. Returns
+    (positions, sigma, mass, velocity) like a frame of ``PlumeFrames``.
+    """
+    if source.rate_kg_s <= 0 or max_age_s <= 0:
+        empty = np.zeros((0, 3))
+        return empty, np.zeros(0), np.zeros(0), empty
+    mid, dt = ages or _jet_chain_ages(source, wind_velocity_m_s, max_age_s, turbulence)
+    direction = np.asarray(source.direction)
     s = jet_distance_m(mid, source)
     jet_speed = jet_excess_speed_m_s(s, source)
     positions = (
         np.asarray(source.position_m) + s[:, None] * direction + mid[:, None] * wind_velocity_m_s
     )
     velocity = jet_speed[:, None] * direction + wind_velocity_m_s
-    sigma = puff_sigma_m(mid, source, turbulence)
+    sigma = puff_sigma_m(mid, source, turbulence, jet_distance=s)
     mass = source.rate_kg_s * dt
     return positions, sigma, mass, velocity
 
@@ -399,8 +415,20 @@ def simulate_plume(
     else:
         # long enough for gas to cross ~8 m or the thinning to reach steady state
         spinup = min(config.max_age_s, max(3.0, 8.0 / max(wind.speed_m_s, 0.5)))
-    n_spin = math.ceil(spinup / dt)
+    # spin-up needs no frame-rate resolution: coarser steps (exact OU, Euler advection)
+    n_spin = math.ceil(spinup / max(dt, SPINUP_STEP_S))
+    dt_spin = spinup / n_spin if n_spin else dt
     total_steps = n_spin + (n_frames - 1) * steps + 1
+    step_dt = np.full(total_steps, dt)
+    step_dt[:n_spin] = dt_spin
+    chain_ages = (
+        _jet_chain_ages(
+            source, wind.speed_m_s * wind_unit_vectors(wind.from_deg)[0], chain_age, turbulence_cfg
+        )
+        if source.rate_kg_s > 0
+        else None
+    )
+    obstacle_bounds = [obstacle.bounds() for obstacle in obstacles]
 
     origin = np.asarray(source.position_m, dtype=np.float64)
     direction = np.asarray(source.direction, dtype=np.float64)
@@ -427,6 +455,7 @@ def simulate_plume(
     ground = config.ground_height_m
 
     for step in range(total_steps):
+        dt = float(step_dt[step])
         # gusts: OU on relative speed and on direction
         if wind.gust_intensity > 0:
             gust_speed = _ou_step(gust_speed, wind.gust_intensity, wind.gust_time_s, dt, gust_rng)
@@ -459,7 +488,7 @@ def simulate_plume(
 
         s_jet = jet_distance_m(age, source)
         positions = origin + s_jet[:, None] * direction + free
-        sigma = puff_sigma_m(age, source, turbulence_cfg)
+        sigma = puff_sigma_m(age, source, turbulence_cfg, jet_distance=s_jet)
         jet_speed = jet_excess_speed_m_s(s_jet, source)
         rel = (positions - pattern_offset) @ wind_frame.T  # pattern coordinates, wind frame
         turb = turbulence.velocity_m_s(rel) @ wind_frame  # world
@@ -477,7 +506,11 @@ def simulate_plume(
 
         if step in frame_steps:
             mass = m0 * (2.0**level)
-            chain = jet_chain(source, wind_vec, chain_age, turbulence_cfg) if m0 > 0 else None
+            chain = (
+                jet_chain(source, wind_vec, chain_age, turbulence_cfg, chain_ages)
+                if m0 > 0
+                else None
+            )
             young = age < chain_age
             p, sg, ms, vl = positions[~young], sigma[~young], mass[~young], velocity[~young]
             if chain is not None:
@@ -508,7 +541,10 @@ def simulate_plume(
                     free[below, 2] += 2.0 * (ground - new_pos[below, 2])
                     w_buoy[below] = np.maximum(w_buoy[below], 0.0)
                     new_pos[below, 2] = 2.0 * ground - new_pos[below, 2]
-            for obstacle in obstacles:
+            low, high = new_pos.min(axis=0), new_pos.max(axis=0)
+            for obstacle, (o_low, o_high) in zip(obstacles, obstacle_bounds, strict=True):
+                if np.any(o_low > high) or np.any(o_high < low):
+                    continue  # the obstacle is nowhere near the puffs
                 inside = obstacle.contains(new_pos)
                 if np.any(inside):
                     target = obstacle.closest_surface_point(new_pos[inside])
@@ -528,8 +564,8 @@ def simulate_plume(
         meta={
             "jet_chain_age_s": chain_age,
             "thinning_ages_s": thinning_ages.tolist(),
-            "spinup_s": n_spin * dt,
-            "dt_s": dt,
+            "spinup_s": n_spin * dt_spin,
+            "dt_s": frame_dt / steps,
             "orifice_diameter_m": source.diameter_m,
             "turbulence": turbulence,
         },

@@ -113,7 +113,7 @@ class AtmosphereSpec(_Spec):
 
 
 class _Thermal(_Spec):
-    temperature_offset_k: float = Field(0.0, ge=-150, le=700)  # relative to the air
+    temperature_offset_k: float = Field(0.0, ge=-90, le=700)  # relative to the air
     emissivity: float = Field(0.9, gt=0, le=1)
     texture_k: float = Field(0.5, ge=0, le=50)  # rms spatial temperature variation
 
@@ -121,7 +121,7 @@ class _Thermal(_Spec):
 class GroundSpec(_Thermal):
     enabled: bool = True
     height_m: float = 0.0
-    temperature_offset_k: float = Field(3.0, ge=-150, le=700)
+    temperature_offset_k: float = Field(3.0, ge=-90, le=700)
     emissivity: float = Field(0.95, gt=0, le=1)
     texture_k: float = Field(1.0, ge=0, le=50)
 
@@ -191,7 +191,7 @@ class DistractorSpec(_Spec):
     start_m: Vec3 | None = None
     end_m: Vec3 | None = None
     speed_m_s: float = Field(1.2, ge=0, le=40)
-    temperature_offset_k: float = Field(15.0, ge=-100, le=300)
+    temperature_offset_k: float = Field(15.0, ge=-90, le=300)
     size_m: float = Field(1.0, gt=0, le=20)
     rate_g_s: float = Field(20.0, gt=0, le=1e4)  # steam only
 

@@ -273,10 +273,10 @@ class BandIntensity:
 
 # CH4 nu4 (7.7 um) from its Einstein A [3] with the intensity/A relation of [7]: g_u/g_l = 3
 # (F2 fundamental from the A1 ground state); ground-state fraction 1/Q_vib at 296 K with the nu4
-# (x3, 1310.76 cm-1) and nu2 (x2, 1533.33 cm-1) levels [3] -> 0.9935. Result 5.35e-18 cm/molecule. The nu4 band
-# (about 1200-1380 cm-1 at 296 K) lies inside the LWIR camera band (1176.5-1428.6 cm-1); hot
-# bands (~1 %), 13CH4 (1.1 % abundance, same band strength) and the weak nu2 band edge are
-# neglected.
+# (x3, 1310.76 cm-1) and nu2 (x2, 1533.33 cm-1) levels [3] -> 0.9935. Result 5.35e-18
+# cm/molecule (32.2 km/mol). The nu4 band (about 1200-1380 cm-1 at 296 K) lies inside the LWIR
+# camera band (1176.5-1428.6 cm-1); hot bands (~1 %), 13CH4 (1.1 % abundance, same band
+# strength) and the weak nu2 band edge are neglected.
 _CH4_Q_VIB_296 = (
     1.0 + 3.0 * math.exp(-_C2_CM_K * 1310.76 / 296.0) + 2.0 * math.exp(-_C2_CM_K * 1533.33 / 296.0)
 )
