@@ -202,3 +202,23 @@ def test_camera_inside_an_object_is_rejected():
 def test_leak_behind_camera_is_rejected():
     with pytest.raises(InputError, match=r"leak\.position_m"):
         simulate_clip(small_scene(leak={"position_m": [0.0, -20.0, 1.5]}), seed=0)
+
+
+@pytest.mark.parametrize("species", ["methane", "propane"])
+def test_lwir_camera_sees_the_gas_too(species):
+    """Uncooled LWIR (7-8.5 um) cameras see both gases, through their own band data."""
+    wall = {
+        "type": "box",
+        "center_m": [0.0, 3.0, 2.0],
+        "size_m": [20.0, 0.5, 6.0],
+        "temperature_offset_k": 15.0,
+        "texture_k": 0.0,
+    }
+    quiet = {"netd_mk": 0.0, "fixed_pattern_mk": 0.0, "band": "lwir"}
+    gas = simulate_clip(small_scene(species=species, objects=[wall], camera=quiet), seed=3)
+    clean = simulate_clip(
+        small_scene(species=species, objects=[wall], leak=None, camera=quiet), seed=3
+    )
+    dense = gas.column_ppm_m > 2000
+    assert gas.labels["camera"]["band"] == "lwir"
+    assert np.all((gas.frames_k - clean.frames_k)[dense] < -0.01)

@@ -1,0 +1,1 @@
+"""Drone inspection of chemical plants: site model, camera, planner, coverage, exports."""

@@ -1,0 +1,1 @@
+"""Mission exports: QGroundControl .plan, MAVLink WPL, KML, DJI WPML (.kmz), GeoJSON."""
