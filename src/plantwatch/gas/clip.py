@@ -18,7 +18,7 @@ pixels per second.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import cv2
@@ -53,7 +53,7 @@ from plantwatch.geometry import (
     is_occluded,
     surface_normals,
 )
-from plantwatch.units import leak_rate_g_s_from_l_min
+from plantwatch.units import leak_rate_g_s_from_l_min, leak_rate_l_min_from_g_s
 
 __all__ = ["Z_DEFINITION", "Clip", "build_camera", "build_primitives", "simulate_clip"]
 
@@ -68,6 +68,7 @@ OCCLUSION_TOLERANCE_M = 0.02  # a source on the visible face of its own pipe is 
 STEAM_EXTINCTION_PER_PPM_M = 1.0 / 4000.0  # grey optical depth of condensed steam per ppm·m
 WATER_MOLAR_MASS_KG_MOL = 0.018015
 SURFACE_TEMPERATURE_RANGE_K = (120.0, 1150.0)
+COG_REFERENCE_TEMPERATURE_K = 296.0  # temperature of the HITRAN line strengths
 
 
 @dataclass
@@ -194,19 +195,19 @@ def _z_label(plume: PlumeFrames, camera: PinholeCamera, source_depth_m: float):
     """Depth-direction flow speed per frame [px/s] (see Z_DEFINITION)."""
     forward = camera.forward_unit
     src = np.asarray(plume.source.position_m)
-    per_frame: list[float] = []
+    per_frame: list[float | None] = []  # one entry per frame; None: no gas near the source
     speeds_m_s: list[float] = []
     for f in range(plume.n_frames):
         pos, _sig, mass, vel = plume.frame(f)
         near = np.linalg.norm(pos - src, axis=1) <= Z_RADIUS_M
         if not np.any(near) or mass[near].sum() <= 0:
+            per_frame.append(None)
             continue
         v_axis = float(np.average(vel[near] @ forward, weights=mass[near]))
         speeds_m_s.append(v_axis)
         per_frame.append(v_axis * camera.fx_px / source_depth_m)
-    mean_px_s = float(np.mean(per_frame)) if per_frame else 0.0
     mean_m_s = float(np.mean(speeds_m_s)) if speeds_m_s else 0.0
-    return mean_px_s, mean_m_s, per_frame
+    return mean_m_s * camera.fx_px / source_depth_m, mean_m_s, per_frame
 
 
 def _object_temperatures(
@@ -322,6 +323,8 @@ def simulate_clip(scene: SceneSpec, seed: int, plume_config: PlumeConfig | None 
             "netd_mk": scene.camera.netd_mk,
             "fps": fps,
             "vibration_px": scene.camera.vibration_px,
+            "vibration_hz": scene.camera.vibration_hz,
+            "fixed_pattern_mk": scene.camera.fixed_pattern_mk,
         },
         "wind": scene.wind.model_dump(),
         "atmosphere": scene.atmosphere.model_dump(),
@@ -337,7 +340,16 @@ def simulate_clip(scene: SceneSpec, seed: int, plume_config: PlumeConfig | None 
             )
         wind = _wind(scene)
         plume = simulate_plume(
-            source, wind, n_frames, fps, plume_rng, plume_config, obstacles=tuple(prims)
+            source,
+            wind,
+            n_frames,
+            fps,
+            plume_rng,
+            replace(
+                plume_config or PlumeConfig(),
+                ground_height_m=ground_h if scene.ground.enabled else None,
+            ),
+            obstacles=tuple(prims),
         )
         z_px_s, z_m_s, z_series = _z_label(plume, camera, depth_src_m)
         keep = _in_view(camera)(plume.positions_m, plume.sigma_m)
@@ -380,7 +392,9 @@ def simulate_clip(scene: SceneSpec, seed: int, plume_config: PlumeConfig | None 
                 "z_m_s": z_m_s,
                 "z_px_s_per_frame": z_series,
                 "leak_rate_g_s": source.rate_kg_s * 1e3,
-                "leak_rate_l_min": source.volume_rate_m3_s * 6e4,
+                "leak_rate_l_min": leak_rate_l_min_from_g_s(
+                    source.rate_kg_s * 1e3, source.molar_mass_kg_mol
+                ),  # standard litres (20 degC, 1 atm)
                 "exit_speed_m_s": source.exit_speed_m_s,
                 "orifice_diameter_mm": source.diameter_m * 1e3,
                 "leak_direction": list(source.direction),
@@ -429,7 +443,9 @@ def simulate_clip(scene: SceneSpec, seed: int, plume_config: PlumeConfig | None 
         steam_column = _steam_column(steam, scene, camera, depth, n_frames, fps, steam_rng)
 
     cog = curve_of_growth(scene.species, band)
-    trans = cog.transmittance_of(column)
+    # the curve of growth counts molecules at 296 K and 1 atm: the same ppm·m holds 296/T times
+    # as many molecules at air temperature T (line-strength temperature dependence neglected)
+    trans = cog.transmittance_of(column * np.float32(COG_REFERENCE_TEMPERATURE_K / air_t))
     gas_rad = b_air  # gas at air temperature
     radiance = trans * backgrounds + (1.0 - trans) * np.float32(gas_rad)
     if steam_column is not None:
@@ -439,13 +455,7 @@ def simulate_clip(scene: SceneSpec, seed: int, plume_config: PlumeConfig | None 
         radiance = (1.0 - opacity) * radiance + opacity * np.float32(steam_rad)
     frames = table.brightness_temperature(radiance.astype(np.float32))
 
-    # 5. sensor: noise and vibration
-    netd_k = scene.camera.netd_mk * 1e-3
-    if netd_k > 0:
-        frames += noise_rng.standard_normal(frames.shape, dtype=np.float32) * np.float32(netd_k)
-    fpn_k = scene.camera.fixed_pattern_mk * 1e-3
-    if fpn_k > 0:
-        frames += (noise_rng.standard_normal((h, w), dtype=np.float32) * np.float32(fpn_k))[None]
+    # 5. sensor: the image moves on the detector (vibration), then detector noise is added
     shifts = bg.vibration_offsets_px(
         n_frames, fps, scene.camera.vibration_px, scene.camera.vibration_hz, vib_rng
     )
@@ -463,6 +473,12 @@ def simulate_clip(scene: SceneSpec, seed: int, plume_config: PlumeConfig | None 
                 borderMode=cv2.BORDER_CONSTANT,
                 borderValue=0.0,
             )
+    netd_k = scene.camera.netd_mk * 1e-3
+    if netd_k > 0:
+        frames += noise_rng.standard_normal(frames.shape, dtype=np.float32) * np.float32(netd_k)
+    fpn_k = scene.camera.fixed_pattern_mk * 1e-3
+    if fpn_k > 0:
+        frames += (noise_rng.standard_normal((h, w), dtype=np.float32) * np.float32(fpn_k))[None]
     if labels["source_px"] is not None:
         sx, sy = labels["source_px"]
         labels["source_px_per_frame"] = [[sx + float(dx), sy + float(dy)] for dx, dy in shifts]
