@@ -224,3 +224,53 @@ class ModuleProxy:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._module, name)
+
+
+# Stages of plantwatch.gas.clip.simulate_clip, in the order it runs them. Each is timed by
+# wrapping the functions simulate_clip calls (looked up in its module at call time), so the
+# profile follows clip.py as it is rather than a copy of its steps.
+CLIP_STAGES = (
+    ("1 ray-cast scene (depth, normals, source occlusion)", "geometry"),
+    ("2 background radiance (surface T, sky, Planck)", "background"),
+    ("3 plume: Lagrangian puffs (simulate_plume)", "plume"),
+    ("3 label Z (depth-flow speed)", "z_label"),
+    ("3 puff culling to view + ground images", "cull"),
+    ("3 column density render (numba splat)", "render"),
+    ("4 distractors (people, vehicles, foliage, steam)", "distractors"),
+    ("4 radiometry LUTs (radiance table, curve of growth)", "luts"),
+    ("4 transmittance t(N) from curve of growth", "transmittance"),
+    ("4 brightness temperature (inverse Planck LUT)", "brightness"),
+    ("5 vibration (offsets + cv2.warpAffine)", "vibration"),
+)
+
+
+def instrument_clip_stages(timer: StageTimer) -> None:
+    """Wrap what ``simulate_clip`` calls with ``timer`` (undo with ``timer.restore()``)."""
+    import cv2
+
+    from plantwatch.gas import background as bg
+    from plantwatch.gas import clip as clip_mod
+    from plantwatch.gas.radiometry import CurveOfGrowth, RadianceTable
+
+    names = {key: label for label, key in CLIP_STAGES}
+    for attr in ("first_hit_depth_map", "surface_normals", "is_occluded"):
+        timer.patch(clip_mod, attr, names["geometry"])
+    timer.patch(clip_mod, "_object_temperatures", names["background"])
+    timer.patch(bg, "surface_radiance", names["background"])
+    timer.patch(bg, "sky_emissivity", names["background"])
+    timer.patch(clip_mod, "simulate_plume", names["plume"])
+    timer.patch(clip_mod, "_z_label", names["z_label"])
+    timer.patch_factory(clip_mod, "_in_view", names["cull"])
+    timer.patch(clip_mod, "_filtered_offsets", names["cull"])
+    timer.patch(clip_mod, "_with_ground_images", names["cull"])
+    timer.patch(clip_mod, "column_density_frames", names["render"])
+    for attr in ("_paint_movers", "_sway_foliage", "_steam_column"):
+        timer.patch(clip_mod, attr, names["distractors"])
+    timer.patch(clip_mod, "radiance_table", names["luts"])
+    timer.patch(clip_mod, "curve_of_growth", names["luts"])
+    timer.patch(CurveOfGrowth, "transmittance_of", names["transmittance"])
+    timer.patch(RadianceTable, "brightness_temperature", names["brightness"])
+    timer.patch(bg, "vibration_offsets_px", names["vibration"])
+    proxy = ModuleProxy(cv2, warpAffine=timer.wrap(names["vibration"], cv2.warpAffine))
+    timer._patches.append((clip_mod, "cv2", cv2))
+    clip_mod.cv2 = proxy  # type: ignore[assignment]

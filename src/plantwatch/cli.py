@@ -25,6 +25,10 @@ app = typer.Typer(
 )
 gas_app = typer.Typer(help="Gas-camera simulation and analysis.", no_args_is_help=True)
 app.add_typer(gas_app, name="gas")
+drone_app = typer.Typer(
+    help="Drone inspection planning: sites, cameras, routes, coverage.", no_args_is_help=True
+)
+app.add_typer(drone_app, name="drone")
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_DEMO_SCENE = "hidden_behind_pipe_rack.yaml"
@@ -203,6 +207,98 @@ def gas_fluctuation(
     clip = read_video(video, fps=fps, palette=palette)
     write_png(out, fluctuation_image(clip.frames, clip.fps, window_s=window_s))
     typer.echo(f"{clip.frames.shape[0]} frames at {clip.fps:g} fps -> {out}")
+
+
+@drone_app.command("cameras")
+@handle_errors
+def drone_cameras() -> None:
+    """List the camera presets (sensor, pixels, focal length, GSD at 10 m)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from plantwatch.drone.camera import CAMERA_PRESETS, DEFAULT_CAMERA, gsd_mm
+
+    table = Table("name", "sensor [mm]", "pixels", "focal [mm]", "GSD @10 m [mm/px]", "source")
+    for name, cam in CAMERA_PRESETS.items():
+        table.add_row(
+            name + (" (default)" if name == DEFAULT_CAMERA else ""),
+            f"{cam.sensor_width_mm:g} x {cam.sensor_height_mm:g}",
+            f"{cam.image_width_px} x {cam.image_height_px}",
+            f"{cam.focal_length_mm:g}",
+            f"{float(gsd_mm(cam, 10.0)):.2f}",
+            cam.source.split(";")[0][:60],
+        )
+    Console(width=200).print(table)
+
+
+@drone_app.command("site-synth")
+@handle_errors
+def drone_site_synth(
+    tanks: Annotated[int, typer.Option("--tanks", help="Number of tanks.")],
+    out: Annotated[Path, typer.Option("--out", help="GeoJSON file to write.")],
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+) -> None:
+    """Generate a large synthetic tank farm as site GeoJSON (for scale tests)."""
+    from plantwatch.drone.site import site_from_geojson
+    from plantwatch.drone.synth import synthesize_site, write_geojson_atomic
+
+    if tanks < 1:
+        raise _input_error(f"must be >= 1, got {tanks}", "--tanks")
+    if seed < 0:
+        raise _input_error(f"must be >= 0, got {seed}", "--seed")
+    data = synthesize_site(tanks, seed)
+    site = site_from_geojson(data)  # validate before writing
+    write_geojson_atomic(data, out)
+    typer.echo(
+        f"{len(site.facilities)} facilities, {len(site.zones)} zones, "
+        f"{len(site.takeoff_points_m)} take-off points -> {out}"
+    )
+
+
+@drone_app.command("plan")
+@handle_errors
+def drone_plan(
+    site_path: Annotated[Path, typer.Argument(metavar="SITE", help="Site GeoJSON (WGS84).")],
+    gsd_mm: Annotated[float, typer.Option("--gsd-mm", help="Required GSD on the surface [mm/px].")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("plan-output"),
+    camera: Annotated[str | None, typer.Option(help="Camera preset (see `drone cameras`).")] = None,
+    overlap: Annotated[float, typer.Option(help="Front and side overlap (0-0.95).")] = 0.7,
+    wind_m_s: Annotated[float, typer.Option("--wind-m-s", help="Forecast wind [m/s].")] = 5.0,
+    min_distance_m: Annotated[
+        float, typer.Option(help="Minimum distance to structures [m].")
+    ] = 5.0,
+    battery_min: Annotated[
+        float, typer.Option(help="Usable flight time per battery [min].")
+    ] = 20.0,
+    explosion_proof: Annotated[bool, typer.Option(help="Aircraft certified for Ex zones.")] = False,
+    close: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--close",
+            help="Zone id (road/people area) closed and watched during the "
+            "flight; repeatable. Default 'controlled': every zone the site marks "
+            "controlled (plant roads); 'none' closes nothing.",
+        ),
+    ] = None,
+) -> None:
+    """Plan an inspection flight for a GSD, prove its coverage, and export missions
+    (mission.plan, mission.waypoints, mission.kml, mission.kmz, route.geojson, coverage.json,
+    coverage.png)."""
+    from plantwatch.drone.mission import plan_and_export
+
+    summary = plan_and_export(
+        site_path,
+        out,
+        gsd_mm=gsd_mm,
+        camera_name=camera,
+        overlap=overlap,
+        wind_m_s=wind_m_s,
+        min_distance_m=min_distance_m,
+        battery_s=battery_min * 60.0,
+        explosion_proof=explosion_proof,
+        close=("controlled",) if close is None else tuple(c for c in close if c != "none"),
+    )
+    typer.echo(summary)
 
 
 @app.command("demo")

@@ -222,6 +222,10 @@ class PlanOptions:
     max_incidence_deg: float = 60.0  # photos seen more obliquely than this do not count
     photo_interval_s: float = 2.0  # minimum time between photos [s]
     facility_ids: tuple[str, ...] | None = None  # None = every facility
+    # Photos per sortie at most: each photo costs ~2 mission items (waypoint + capture) plus
+    # gimbal/speed commands, so 200 keeps a sortie's mission near 450 items. Some autopilot
+    # builds store only a few hundred items (a conservative bound; check your firmware).
+    max_photos_per_sortie: int = 200
 
 
 @dataclass(frozen=True)
