@@ -38,6 +38,7 @@ class MissionResult:
     plan: Plan
     coverage: CoverageReport
     files: tuple[Path, ...]
+    site_path: Path
 
 
 def closed_zone_ids(site: Site, close: tuple[str, ...]) -> tuple[str, ...]:
@@ -135,7 +136,8 @@ def plan_mission(
     )
     plan = plan_inspection(site, camera, options, closed_zone_ids=closed_zone_ids(site, close))
     coverage = compute_coverage(site, plan)
-    return MissionResult(site=site, plan=plan, coverage=coverage, files=())
+    return MissionResult(site=site, plan=plan, coverage=coverage, files=(),
+                         site_path=Path(site_path))
 
 
 def _plan_summary(result: MissionResult) -> dict[str, Any]:
@@ -182,6 +184,8 @@ def write_mission(result: MissionResult, out_dir: str | Path) -> tuple[Path, ...
             json.dumps(_plan_summary(result), indent=1, default=str) + "\n"
         )
         render_coverage_map(site, plan, result.coverage, staging / "coverage.png")
+        # the site as planned: what `drone check` / `drone document` read next to the route
+        shutil.copyfile(result.site_path, staging / "site.geojson")
         out.mkdir(parents=True, exist_ok=True)
         written = []
         for item in sorted(staging.iterdir()):
