@@ -161,6 +161,16 @@ def _plan_summary(result: MissionResult) -> dict[str, Any]:
         "flight_time_s": plan.flight_time_s,
         "skipped": list(plan.skipped),
         "baseline": plan.baseline,
+        # every waypoint, ENU [m] (z above take-off) and WGS84, in flying order
+        "waypoint_fields": ["sortie", "x_m", "y_m", "z_m", "lat_deg", "lon_deg", "heading_deg",
+                            "gimbal_pitch_deg", "speed_m_s", "action", "kind", "facility_id"],
+        "waypoints": [
+            [s.index, round(w.x_m, 3), round(w.y_m, 3), round(w.z_m, 3), w.lat_deg, w.lon_deg,
+             round(w.heading_deg, 2), round(w.gimbal_pitch_deg, 2), w.speed_m_s, w.action,
+             w.kind, w.facility_id]
+            for s in plan.sorties
+            for w in s.waypoints
+        ],
     }
 
 
