@@ -4,6 +4,19 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
+# Debian packages: Japanese fonts and Pango for the PDF flight plans (weasyprint), poppler for
+# checking rendered PDFs. Installed only when missing and when we may (root, apt available).
+need=""
+for pkg in fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
+done
+if [ -n "$need" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
+  else
+    echo "setup.sh: please install the Debian packages:$need (PDF documents need them)" >&2
+  fi
+fi
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
