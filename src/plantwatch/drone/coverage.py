@@ -104,6 +104,7 @@ from plantwatch.drone.model import (
 )
 from plantwatch.errors import InputError
 from plantwatch.geometry import Box, Cylinder, Primitive, Sphere
+from plantwatch.jsonutil import jsonable
 
 __all__ = [
     "BLIND_SPOT_MIN_AREA_M2",
@@ -1286,19 +1287,6 @@ def compute_coverage(
     )
 
 
-def _jsonable(value: Any) -> Any:
-    """Plain JSON types: tuples to lists, numpy scalars to Python numbers."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def coverage_to_json(report: CoverageReport) -> dict[str, Any]:
     """The coverage report as a JSON-ready dict (``coverage.json``).
 
@@ -1331,7 +1319,7 @@ def coverage_to_json(report: CoverageReport) -> dict[str, Any]:
                 "blind_spots": list(fc.blind_spots),
             }
         )
-    return _jsonable(
+    return jsonable(
         {
             "site": {"name": getattr(report, "site_name", "")},
             "totals": {

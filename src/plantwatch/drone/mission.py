@@ -62,31 +62,12 @@ def closed_zone_ids(site: Site, close: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(ids))
 
 
-def plan_and_export(
-    site_path: str | Path,
-    out_dir: str | Path,
-    *,
-    gsd_mm: float,
-    camera_name: str | None = None,
-    overlap: float = 0.7,
-    wind_m_s: float = 5.0,
-    min_distance_m: float = 5.0,
-    battery_s: float = 1200.0,
-    explosion_proof: bool = False,
-    close: tuple[str, ...] = (CONTROLLED,),
-) -> str:
-    """Plan the site's inspection, compute coverage, write every output; return a summary line."""
-    result = plan_mission(
-        site_path,
-        gsd_mm=gsd_mm,
-        camera_name=camera_name,
-        overlap=overlap,
-        wind_m_s=wind_m_s,
-        min_distance_m=min_distance_m,
-        battery_s=battery_s,
-        explosion_proof=explosion_proof,
-        close=close,
-    )
+def plan_and_export(site_path: str | Path, out_dir: str | Path, **options: Any) -> str:
+    """Plan the site's inspection, compute coverage, write every output; return a summary line.
+
+    ``options`` are those of :func:`plan_mission`.
+    """
+    result = plan_mission(site_path, **options)
     files = write_mission(result, out_dir)
     plan, cov = result.plan, result.coverage
     tanks = [f for f in cov.facilities if f.facility_type.endswith("_tank")]
@@ -136,8 +117,9 @@ def plan_mission(
     )
     plan = plan_inspection(site, camera, options, closed_zone_ids=closed_zone_ids(site, close))
     coverage = compute_coverage(site, plan)
-    return MissionResult(site=site, plan=plan, coverage=coverage, files=(),
-                         site_path=Path(site_path))
+    return MissionResult(
+        site=site, plan=plan, coverage=coverage, files=(), site_path=Path(site_path)
+    )
 
 
 def _plan_summary(result: MissionResult) -> dict[str, Any]:
@@ -162,12 +144,35 @@ def _plan_summary(result: MissionResult) -> dict[str, Any]:
         "skipped": list(plan.skipped),
         "baseline": plan.baseline,
         # every waypoint, ENU [m] (z above take-off) and WGS84, in flying order
-        "waypoint_fields": ["sortie", "x_m", "y_m", "z_m", "lat_deg", "lon_deg", "heading_deg",
-                            "gimbal_pitch_deg", "speed_m_s", "action", "kind", "facility_id"],
+        "waypoint_fields": [
+            "sortie",
+            "x_m",
+            "y_m",
+            "z_m",
+            "lat_deg",
+            "lon_deg",
+            "heading_deg",
+            "gimbal_pitch_deg",
+            "speed_m_s",
+            "action",
+            "kind",
+            "facility_id",
+        ],
         "waypoints": [
-            [s.index, round(w.x_m, 3), round(w.y_m, 3), round(w.z_m, 3), w.lat_deg, w.lon_deg,
-             round(w.heading_deg, 2), round(w.gimbal_pitch_deg, 2), w.speed_m_s, w.action,
-             w.kind, w.facility_id]
+            [
+                s.index,
+                round(w.x_m, 3),
+                round(w.y_m, 3),
+                round(w.z_m, 3),
+                w.lat_deg,
+                w.lon_deg,
+                round(w.heading_deg, 2),
+                round(w.gimbal_pitch_deg, 2),
+                w.speed_m_s,
+                w.action,
+                w.kind,
+                w.facility_id,
+            ]
             for s in plan.sorties
             for w in s.waypoints
         ],

@@ -20,23 +20,12 @@ from plantwatch.gas.clip import Clip
 from plantwatch.gas.display import render_palette_video
 from plantwatch.gas.fluctuation import fluctuation_image
 from plantwatch.gas.video import draw_source_marker, upscale_nearest, write_mp4, write_png
+from plantwatch.jsonutil import jsonable
 
 __all__ = ["CLIP_FILES", "write_clip", "write_json_atomic"]
 
 CLIP_FILES = ("frames.npy", "column_ppm_m.npy", "labels.json", "preview.mp4", "fluctuation.png")
 PREVIEW_SCALE = 2  # 320x240 -> 640x480 preview, easier to look at
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return value
 
 
 def write_json_atomic(path: Path, data: Any) -> Path:
@@ -45,7 +34,7 @@ def write_json_atomic(path: Path, data: Any) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(_jsonable(data), fh, indent=2)
+            json.dump(jsonable(data), fh, indent=2)
             fh.write("\n")
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
