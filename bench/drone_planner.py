@@ -222,7 +222,8 @@ def main() -> None:
             "",
             "### Example site (`examples/sites/tank_farm.geojson`), 2 mm/px, default camera",
             "",
-            "Both plans ray-cast by the same `compute_coverage` (surface seen at <= 2 mm/px x 1.05, "
+            "Both plans ray-cast by the same `compute_coverage` (surface seen at <= 2 mm/px x 1.05,"
+            " "
             "incidence <= 60 deg, occlusion by every facility). Times per tank use one time model "
             "for both (4 m/s along orbits, 3 m/s climb, 1 s hover per photo) and exclude transits "
             "and take-offs on both sides; plantwatch's roof passes are not in the shell-orbit time "

@@ -129,7 +129,7 @@ def cli_benchmark(repeats: int, workdir: Path) -> dict[str, Any]:
     }
 
 
-def profile_benchmark(n_seeds: int, workdir: Path) -> dict[str, Any]:
+def profile_benchmark(n_seeds: int, n_passes: int, workdir: Path) -> dict[str, Any]:
     """Per-stage timing of simulate_clip on one core over the dataset's first scene draws."""
     from plantwatch.gas.clip import simulate_clip
     from plantwatch.gas.dataset import DatasetSpec, ShardTask, simulate_shard
@@ -148,28 +148,45 @@ def profile_benchmark(n_seeds: int, workdir: Path) -> dict[str, Any]:
         simulate_clip(scene, seeds[0])
         cold_s = time.perf_counter() - t0
         cold_stages = dict(timer.seconds)
-        timer.reset()
         load_before = load_average()
-        draw_s = 0.0
-        per_clip: list[float] = []
-        kinds: list[str] = []
-        for seed in seeds:
-            t0 = time.perf_counter()
-            scene = random_scene(seed, options)
-            t1 = time.perf_counter()
-            clip = simulate_clip(scene, seed)
-            t2 = time.perf_counter()
-            draw_s += t1 - t0
-            per_clip.append(t2 - t1)
-            lab = clip.labels
-            kinds.append(
-                f"{lab['species']}, {lab['fps']:g} fps, occluded={lab['occluded']}, "
-                f"distractors={lab['distractors']}"
+        passes: list[dict[str, Any]] = []
+        for _ in range(n_passes):  # keep the faster pass: less disturbed by other work
+            timer.reset()
+            draw_s = 0.0
+            per_clip: list[float] = []
+            kinds: list[str] = []
+            for seed in seeds:
+                t0 = time.perf_counter()
+                scene = random_scene(seed, options)
+                t1 = time.perf_counter()
+                clip = simulate_clip(scene, seed)
+                t2 = time.perf_counter()
+                draw_s += t1 - t0
+                per_clip.append(t2 - t1)
+                lab = clip.labels
+                kinds.append(
+                    f"{lab['species']}, {lab['fps']:g} fps, occluded={lab['occluded']}, "
+                    f"distractors={lab['distractors']}"
+                )
+            passes.append(
+                {
+                    "draw_s": draw_s,
+                    "per_clip": per_clip,
+                    "kinds": kinds,
+                    "stages": dict(timer.seconds),
+                }
             )
         load_after = load_average()
-        stages = dict(timer.seconds)
     finally:
         timer.restore()
+    chosen = min(passes, key=lambda p: sum(p["per_clip"]))
+    pass_totals = [sum(p["per_clip"]) for p in passes]
+    per_clip, draw_s, kinds, stages = (
+        chosen["per_clip"],
+        chosen["draw_s"],
+        chosen["kinds"],
+        chosen["stages"],
+    )
     total = sum(per_clip)
     first_warm = per_clip[0]
 
@@ -215,6 +232,7 @@ def profile_benchmark(n_seeds: int, workdir: Path) -> dict[str, Any]:
         "kinds": kinds,
         "load_before": load_before,
         "load_after": load_after,
+        "pass_totals": pass_totals,
     }
 
 
@@ -241,8 +259,11 @@ def stage_rows(prof: dict[str, Any]) -> list[list[Any]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=2, help="CLI runs per n (default 2)")
+    parser.add_argument("--repeats", type=int, default=3, help="CLI runs per n (default 3)")
     parser.add_argument("--seeds", type=int, default=10, help="clips in the profile (default 10)")
+    parser.add_argument(
+        "--passes", type=int, default=2, help="profile passes; the fastest is shown (default 2)"
+    )
     parser.add_argument("--skip-cli", action="store_true", help="profile only")
     parser.add_argument("--no-write", action="store_true", help="do not update BENCHMARKS.md")
     args = parser.parse_args()
@@ -252,7 +273,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="pw-gas-bench-") as tmp:
         workdir = Path(tmp)
         cli = None if args.skip_cli else cli_benchmark(args.repeats, workdir)
-        prof = profile_benchmark(args.seeds, workdir)
+        prof = profile_benchmark(args.seeds, args.passes, workdir)
 
     n = len(prof["seeds"])
     per_clip = prof["per_clip_s"]
@@ -361,7 +382,9 @@ def main() -> None:
         "",
         f"`simulate_clip(random_scene(seed), seed)` for seeds {prof['seeds'][0]}…"
         f"{prof['seeds'][-1]} (the acceptance run's first {n} scene draws, dataset options), "
-        "after one untimed cold clip. Stages are timed by wrapping the functions "
+        f"after one untimed cold clip; the faster of {len(prof['pass_totals'])} passes "
+        f"({', '.join(f'{t / n * 1e3:.0f}' for t in prof['pass_totals'])} ms/clip). "
+        "Stages are timed by wrapping the functions "
         "`simulate_clip` calls (see `bench/_benchutil.py`), numbered as in `gas/clip.py`'s "
         "docstring; 'other' is the remainder (array arithmetic of the radiative transfer, "
         f"noise draws, labels). Load {fmt_load(prof['load_before'])} → "
