@@ -4,10 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
-# Debian packages: Japanese fonts and Pango for the PDF flight plans (weasyprint), poppler for
-# checking rendered PDFs. Installed only when missing and when we may (root, apt available).
+# Debian packages: Japanese fonts, Pango and HarfBuzz subsetting for the PDF flight plans
+# (weasyprint), poppler for checking rendered PDFs, Chromium for the browser tests (Playwright
+# drives Debian's build; it cannot download its own here), PostgreSQL for the store's tests. Installed only when missing and when we may (root, apt available).
 need=""
-for pkg in fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0; do
+for pkg in fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+    chromium postgresql; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
 done
 if [ -n "$need" ]; then

@@ -26,7 +26,8 @@ app = typer.Typer(
 gas_app = typer.Typer(help="Gas-camera simulation and analysis.", no_args_is_help=True)
 app.add_typer(gas_app, name="gas")
 drone_app = typer.Typer(
-    help="Drone inspection planning: sites, cameras, routes, coverage.", no_args_is_help=True
+    help="Drone inspection: sites, cameras, routes, coverage, compliance, documents, records.",
+    no_args_is_help=True,
 )
 app.add_typer(drone_app, name="drone")
 
@@ -334,6 +335,17 @@ def demo(
         ("labels.json", "labels"),
     ):
         typer.echo(f"  {out / 'gas' / name}: {what}")
+
+
+def _register_drone_commands() -> None:
+    """Compliance, documents and records commands live in their own modules (one job each)."""
+    from plantwatch.drone import cli_compliance, cli_documents, cli_records
+
+    for module in (cli_compliance, cli_documents, cli_records):
+        module.register(drone_app)
+
+
+_register_drone_commands()
 
 
 def main() -> None:

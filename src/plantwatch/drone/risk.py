@@ -46,7 +46,10 @@ References
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
@@ -55,12 +58,28 @@ from numpy.typing import ArrayLike, NDArray
 from plantwatch.errors import InputError
 from plantwatch.units import G0_M_S2
 
+if TYPE_CHECKING:
+    from plantwatch.drone.compliance import Route
+    from plantwatch.drone.model import Site
+    from plantwatch.drone.operation import Operation
+    from plantwatch.drone.regdata import RiskEntry
+
 __all__ = [
     "FALL_RANGE_METHODS",
+    "RISK_LEVELS",
+    "RISK_MATRIX",
+    "FallRangeReport",
+    "RiskItem",
+    "RiskRegister",
     "fall_range_buffer",
     "fall_range_m",
+    "fall_range_report",
     "fall_time_s",
     "max_speed_for_fall_range_m_s",
+    "risk_level",
+    "risk_notes",
+    "risk_register",
+    "select_risks",
 ]
 
 FALL_RANGE_METHODS: tuple[str, ...] = ("ballistic", "one_to_one")
@@ -275,3 +294,343 @@ def fall_range_buffer(
             np.concatenate([shapely.buffer(legs, reach, quad_segs=quad_segs), discs])
         )
     return shapely.union_all(discs)
+
+
+# -- risk register (issue 6): MHLW-2022 Table 3.2 and the fall range of a planned route ---------
+#
+# Added for ``plantwatch drone risk``: which Table 3.2 items apply to an operation, their level
+# before and after mitigation on a likelihood x severity matrix, and where the route's fall
+# range reaches. The items themselves are data (``data/risks.yaml``).
+
+RISK_LEVELS: tuple[str, ...] = ("low", "medium", "high")
+
+RISK_MATRIX = (
+    "score = likelihood (1 rare .. 5 frequent) x severity (1 negligible .. 5 catastrophic); "
+    "low: score <= 4, medium: 5-9, high: >= 10"
+)
+r"""The risk matrix, in words. A 5 x 5 consequence/likelihood matrix of the usual kind (ISO/IEC
+31010:2019 B.10); the band limits are our choice: a score of 10 or more (e.g. "possible" x
+"injury or major damage", 3 x 4 = 12) is high and needs mitigation before the flight is
+approved; low (<= 4) is acceptable as it is."""
+
+_MEDIUM_FROM, _HIGH_FROM = 5, 10
+_WIND_NOTE_FRACTION = 0.7  # forecast wind at or above this share of the limit gets a note
+
+
+def risk_level(likelihood: int, severity: int) -> str:
+    """``"low"``, ``"medium"`` or ``"high"`` for a likelihood and severity (1-5 each), per
+    :data:`RISK_MATRIX`.
+
+    Examples
+    --------
+    >>> risk_level(1, 4), risk_level(2, 3), risk_level(3, 4)
+    ('low', 'medium', 'high')
+    """
+    for name, value in (("likelihood", likelihood), ("severity", severity)):
+        if not 1 <= value <= 5:
+            raise InputError(f"must be 1..5, got {value!r}", field=name)
+    score = likelihood * severity
+    if score >= _HIGH_FROM:
+        return "high"
+    return "medium" if score >= _MEDIUM_FROM else "low"
+
+
+@dataclass(frozen=True)
+class RiskItem:
+    """A Table 3.2 item selected for an operation, with its levels and why it applies."""
+
+    id: str
+    group: str
+    hazard: dict[str, str]
+    mitigations: list[dict[str, str]]
+    likelihood: int
+    severity: int
+    level: str
+    residual_likelihood: int
+    residual_severity: int
+    residual_level: str
+    citation: str
+    reason: dict[str, str]
+
+
+_GROUP_REASONS: dict[str, tuple[str, str]] = {
+    "general": ("applies to every flight", "すべての飛行に適用"),
+    "near_hazardous_area": (
+        "the route comes near a Zone 0/1/2 or fire-restricted area",
+        "ルートが危険箇所・火気制限区域に近づく",
+    ),
+    "indoor": ("indoor flight (indoor: true)", "屋内飛行（indoor: true）"),
+}
+
+
+def _group_applies(group: str, operation: Operation, facts: Mapping[str, bool | None]) -> bool:
+    if group == "general":
+        return True
+    if group == "indoor":
+        return operation.indoor or facts.get("indoor") is True
+    # near hazardous areas: any of the facts holds, or is unknown (then assume it may)
+    keys = ("near_hazardous_area", "fire_restricted_area", "ex_zone_non_explosion_proof")
+    return any(facts.get(key, False) is not False for key in keys)
+
+
+def select_risks(
+    operation: Operation,
+    facts: Mapping[str, bool | None],
+    risks: Sequence[RiskEntry] | None = None,
+) -> list[RiskItem]:
+    """The Table 3.2 items that apply to an operation.
+
+    Parameters
+    ----------
+    operation
+        The operation (``indoor`` selects c1-c9).
+    facts
+        Predicate name -> holds (``True``/``False``/``None`` unknown), e.g. from
+        ``plantwatch.drone.compliance.compute_facts``. ``near_hazardous_area``,
+        ``fire_restricted_area`` or ``ex_zone_non_explosion_proof`` holding (or unknown) selects
+        b1-b3; ``indoor`` selects c1-c9.
+    risks
+        The items (default: ``data/risks.yaml``).
+
+    Returns
+    -------
+    items
+        General items a1-a8 always, then b and c items when they apply, in data order, each
+        with its level before and after mitigation (:func:`risk_level`).
+    """
+    if risks is None:
+        from plantwatch.drone.regdata import load_risks
+
+        risks = load_risks()
+    selected = []
+    for entry in risks:
+        if not _group_applies(entry.group, operation, facts):
+            continue
+        residual_severity = entry.residual_severity or entry.severity
+        reason_en, reason_ja = _GROUP_REASONS[entry.group]
+        selected.append(
+            RiskItem(
+                id=entry.id,
+                group=entry.group,
+                hazard=entry.hazard.model_dump(),
+                mitigations=[m.model_dump() for m in entry.mitigations],
+                likelihood=entry.likelihood,
+                severity=entry.severity,
+                level=risk_level(entry.likelihood, entry.severity),
+                residual_likelihood=entry.residual_likelihood,
+                residual_severity=residual_severity,
+                residual_level=risk_level(entry.residual_likelihood, residual_severity),
+                citation=entry.citation,
+                reason={"en": reason_en, "ja": reason_ja},
+            )
+        )
+    return selected
+
+
+@dataclass(frozen=True)
+class FallRangeReport:
+    """Fall range of a planned route and what it reaches.
+
+    ``by_height``: for each 5 m height band flown, the highest speed there and the fall range
+    from the top of the band. ``reaches``: site zones (people, road, Zone 0/1/2,
+    fire-restricted, no-fly), facilities and the outside of the site boundary that the area
+    swept by the fall range overlaps, with the overlap [m2].
+    """
+
+    wind_m_s: float
+    method: str
+    safety_factor: float
+    max_height_m: float
+    max_range_m: float
+    by_height: list[dict[str, float]]
+    reaches: list[dict[str, Any]]
+
+
+_REACH_ZONE_KINDS = ("people", "road", "zone0", "zone1", "zone2", "fire_restricted", "no_fly")
+_MIN_REACH_M2 = 0.5  # overlaps smaller than this are rounding [m2]
+_HEIGHT_BAND_M = 5.0
+
+
+def fall_range_report(
+    plan: str | Path | Route,
+    site: Site,
+    wind_m_s: float,
+    *,
+    method: str = "ballistic",
+    safety_factor: float = 1.0,
+) -> FallRangeReport:
+    """Fall range for the route's heights and speeds in the forecast wind, and where it reaches.
+
+    Parameters
+    ----------
+    plan
+        A plan folder (``plan.json`` of ``plantwatch drone plan``) or a loaded route.
+    site
+        The site the route was planned for (zones, facilities, boundary).
+    wind_m_s
+        Forecast mean wind [m s-1].
+    method, safety_factor
+        As in :func:`fall_range_m`.
+
+    Returns
+    -------
+    report
+        See :class:`FallRangeReport`; the swept area is :func:`fall_range_buffer` of every
+        sortie's waypoints at their speeds.
+    """
+    from plantwatch.drone.compliance import Route, load_route
+    from plantwatch.drone.site import facility_footprint, zone_polygon
+
+    route = plan if isinstance(plan, Route) else load_route(plan)
+    wind = float(_nonnegative(wind_m_s, "wind_m_s"))
+    positions = route.positions_m
+    heights = np.maximum(positions[:, 2], 0.0)
+    ranges = fall_range_m(
+        heights, route.speed_m_s, wind, method=method, safety_factor=safety_factor
+    )
+    bands = np.ceil(np.maximum(heights, 1e-9) / _HEIGHT_BAND_M) * _HEIGHT_BAND_M
+    by_height = []
+    for top in np.unique(bands):
+        speed = float(route.speed_m_s[bands == top].max())
+        reach = float(fall_range_m(top, speed, wind, method=method, safety_factor=safety_factor))
+        by_height.append({"height_m": float(top), "speed_m_s": speed, "range_m": round(reach, 1)})
+    swept = shapely.union_all(
+        [
+            fall_range_buffer(
+                positions[route.sortie == sortie],
+                route.speed_m_s[route.sortie == sortie],
+                wind,
+                method=method,
+                safety_factor=safety_factor,
+            )
+            for sortie in np.unique(route.sortie)
+        ]
+    )
+    reaches: list[dict[str, Any]] = []
+    for zone in site.zones_of(*_REACH_ZONE_KINDS):
+        overlap = swept.intersection(zone_polygon(zone)).area
+        if overlap > _MIN_REACH_M2:
+            reaches.append(
+                {
+                    "kind": zone.kind,
+                    "id": zone.id,
+                    "name": str(zone.properties.get("name", "")),
+                    "area_m2": round(float(overlap), 1),
+                    "controlled": zone.properties.get("controlled") is True,
+                }
+            )
+    for facility in site.facilities:
+        overlap = swept.intersection(facility_footprint(facility)).area
+        if overlap > _MIN_REACH_M2:
+            reaches.append(
+                {
+                    "kind": "facility",
+                    "id": facility.id,
+                    "name": facility.name,
+                    "area_m2": round(float(overlap), 1),
+                    "controlled": True,
+                }
+            )
+    boundaries = site.zones_of("boundary")
+    if boundaries:
+        outside = swept.difference(shapely.union_all([zone_polygon(z) for z in boundaries])).area
+        if outside > _MIN_REACH_M2:
+            reaches.append(
+                {
+                    "kind": "outside_site",
+                    "id": "outside",
+                    "name": "outside the site boundary",
+                    "area_m2": round(float(outside), 1),
+                    "controlled": False,
+                }
+            )
+    top = int(np.argmax(ranges))
+    return FallRangeReport(
+        wind_m_s=wind,
+        method=method,
+        safety_factor=safety_factor,
+        max_height_m=round(float(heights.max()), 2),
+        max_range_m=round(float(ranges[top]), 2),
+        by_height=by_height,
+        reaches=reaches,
+    )
+
+
+def risk_notes(
+    operation: Operation, facts: Mapping[str, bool | None], fall: FallRangeReport
+) -> list[dict[str, str]]:
+    """Notes on flying over people and in wind, for the risk assessment (English, Japanese)."""
+    notes: list[dict[str, str]] = []
+    people = [r for r in fall.reaches if r["kind"] in ("people", "road", "outside_site")]
+    if people or facts.get("method_within_30m"):
+        names = ", ".join(
+            f"{r['kind']} {r['id']}" + (" (closed during the flight)" if r["controlled"] else "")
+            for r in people
+        )
+        closed = operation.third_party_area_closed
+        notes.append(
+            {
+                "en": f"over people: the fall range reaches {names or 'no people zone'}; "
+                + (
+                    "third parties are kept out (third_party_area_closed: true)"
+                    if closed
+                    else "third parties are NOT kept out: close the area or change the route"
+                ),
+                "ja": f"第三者上空：落下範囲が{names or '人のゾーンなし'}に及ぶ。"
+                + (
+                    "第三者の立入を管理する"
+                    if closed
+                    else "第三者の立入管理なし：立入禁止にするかルートを変更すること"
+                ),
+            }
+        )
+    limits = [operation.aircraft.max_wind_m_s]
+    if operation.wind_stop_m_s is not None:
+        limits.append(operation.wind_stop_m_s)
+    limit = min(limits)
+    wind = operation.wind_forecast_m_s
+    if wind >= _WIND_NOTE_FRACTION * limit:
+        notes.append(
+            {
+                "en": f"wind: forecast {wind:g} m/s is {100 * wind / limit:.0f} % of the limit "
+                f"{limit:g} m/s; gusts may exceed it, watch the anemometer and stop at the limit",
+                "ja": f"風：予報{wind:g} m/sは上限{limit:g} m/sの{100 * wind / limit:.0f} %。"
+                "突風で超えるおそれがあり、風速計を監視し上限で中止すること",
+            }
+        )
+    notes.append(
+        {
+            "en": f"fall range up to {fall.max_range_m:.1f} m from {fall.max_height_m:.1f} m in "
+            f"{fall.wind_m_s:g} m/s wind (ballistic, MHLW-2022 Table 3.2 a1)",
+            "ja": f"落下範囲：最高{fall.max_height_m:.1f} m、風速{fall.wind_m_s:g} m/sで最大"
+            f"{fall.max_range_m:.1f} m（水平投射、表3.2 a1）",
+        }
+    )
+    return notes
+
+
+@dataclass(frozen=True)
+class RiskRegister:
+    """The risk assessment of one planned flight (``plantwatch drone risk``)."""
+
+    matrix: str
+    items: list[RiskItem]
+    notes: list[dict[str, str]]
+    fall_range: FallRangeReport
+
+
+def risk_register(
+    operation: Operation,
+    facts: Mapping[str, bool | None],
+    route: Route,
+    site: Site,
+    risks: Sequence[RiskEntry] | None = None,
+) -> RiskRegister:
+    """Selected Table 3.2 items, notes and the fall-range report for one flight."""
+    fall = fall_range_report(route, site, operation.wind_forecast_m_s)
+    return RiskRegister(
+        matrix=RISK_MATRIX,
+        items=select_risks(operation, facts, risks),
+        notes=risk_notes(operation, facts, fall),
+        fall_range=fall,
+    )
