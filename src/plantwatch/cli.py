@@ -339,9 +339,9 @@ def demo(
 
 def _register_drone_commands() -> None:
     """Compliance, documents and records commands live in their own modules (one job each)."""
-    from plantwatch.drone import cli_compliance, cli_documents, cli_records
+    from plantwatch.drone import cli_compliance, cli_documents, cli_photos, cli_records
 
-    for module in (cli_compliance, cli_documents, cli_records):
+    for module in (cli_compliance, cli_documents, cli_records, cli_photos):
         module.register(drone_app)
 
 

