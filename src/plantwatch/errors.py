@@ -48,3 +48,20 @@ def require(module: str, extra: str) -> object:
         raise DependencyError(
             f"{module} is not installed; install it with: pip install -e '.[{extra}]'"
         ) from exc
+
+
+# the store's errors (plantwatch.store; issue 7)
+__all__ += ["ImmutableError", "NotFound", "PermissionDenied"]
+
+
+class ImmutableError(PlantwatchError):
+    """An attempt to change or delete an append-only record (approved plan, completed checklist
+    run, flight log entry, audit entry); record a new one instead."""
+
+
+class PermissionDenied(PlantwatchError):
+    """The acting user's role does not allow the action (the web app answers HTTP 403)."""
+
+
+class NotFound(PlantwatchError, LookupError):
+    """A stored object (user, site, plan, photo …) with the given id does not exist (HTTP 404)."""

@@ -138,8 +138,7 @@ def simulate_shard(task: ShardTask) -> list[dict[str, Any]]:
     options = spec.options()
     labels: list[dict[str, Any]] = []
     for k, seed in enumerate(task.seeds):
-        scene = random_scene(seed, options)
-        clip = simulate_clip(scene, seed)
+        clip = _simulate_seed(seed, options)
         frames_arr[k] = clip.frames_k
         column_arr[k] = clip.column_ppm_m
         labels.append(json.loads(json.dumps(clip.labels, default=float)))
@@ -149,6 +148,29 @@ def simulate_shard(task: ShardTask) -> list[dict[str, Any]]:
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
     return [{**_summary(lab), "shard": task.name, "position": k} for k, lab in enumerate(labels)]
+
+
+def _simulate_seed(seed: int, options: RandomSceneOptions) -> Any:
+    """Simulate the random scene of ``seed``; objects the camera was drawn inside are dropped.
+
+    The random-scene draw can (rarely) put the camera inside an object (e.g. seed 832, inside a
+    tank), which ``simulate_clip`` rightly refuses; a dataset keeps the seed and the rest of
+    the scene instead of failing, and notes it in the labels (``dropped_objects``).
+    """
+    from plantwatch.gas.clip import build_primitives
+
+    scene = random_scene(seed, options)
+    cam = np.array(scene.camera.position_m, dtype=np.float64)[None, :]
+    prims, owners = build_primitives(scene)
+    inside = {id(o) for p, o in zip(prims, owners, strict=True) if bool(p.contains(cam)[0])}
+    if inside:
+        keep = [o for o in scene.objects if id(o) not in inside]
+        dropped = len(scene.objects) - len(keep)
+        scene = scene.model_copy(update={"objects": keep})
+        clip = simulate_clip(scene, seed)
+        clip.labels["dropped_objects"] = dropped
+        return clip
+    return simulate_clip(scene, seed)
 
 
 def _tasks(spec: DatasetSpec, out: Path, shard_size: int) -> list[ShardTask]:
