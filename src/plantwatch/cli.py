@@ -348,6 +348,16 @@ def _register_drone_commands() -> None:
 _register_drone_commands()
 
 
+def _register_admin_commands() -> None:
+    """``plantwatch admin``: the store's init, audit-chain verification and users."""
+    from plantwatch.store import cli_admin
+
+    cli_admin.register(app)
+
+
+_register_admin_commands()
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
