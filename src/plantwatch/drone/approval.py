@@ -31,8 +31,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from plantwatch.errors import DataError, InputError
+from plantwatch.fileio import atomic_write_text as _atomic_write_text
 
 __all__ = [
     "ACTIONS",
@@ -172,17 +171,6 @@ def append_record(path: str | Path, record: Mapping[str, Any]) -> None:
     journal = Path(path)
     with _locked(journal):
         _append_unlocked(journal, record)
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # --------------------------------------------------------------------------- folder hashing

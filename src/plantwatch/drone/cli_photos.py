@@ -182,7 +182,7 @@ def photos_command(
         if bar is not None:
             bar.stop()
     if survey_path is not None:
-        from plantwatch.drone.documents import _atomic_write_bytes
+        from plantwatch.fileio import atomic_write_bytes as _atomic_write_bytes
 
         text = json.dumps(survey_to_json(survey), indent=1, ensure_ascii=False) + "\n"
         _atomic_write_bytes(survey_path, text.encode("utf-8"))

@@ -80,8 +80,6 @@ import importlib
 import itertools
 import math
 import numbers
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,6 +101,7 @@ from plantwatch.drone.model import (
     Waypoint,
 )
 from plantwatch.errors import InputError
+from plantwatch.fileio import atomic_write_bytes
 from plantwatch.geometry import Box, Cylinder, Primitive, Sphere
 from plantwatch.jsonutil import jsonable
 
@@ -1713,12 +1712,4 @@ def render_coverage_map(site: Site, plan: Plan, report: CoverageReport, path: st
     ok, encoded = cv2.imencode(".png", img)
     if not ok:  # pragma: no cover - PNG encoding of a uint8 image does not fail
         raise RuntimeError("OpenCV could not encode the coverage map as PNG")
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(encoded.tobytes())
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return target
+    return atomic_write_bytes(target, encoded.tobytes())

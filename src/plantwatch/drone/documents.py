@@ -24,9 +24,7 @@ from __future__ import annotations
 import base64
 import importlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, is_dataclass
 from datetime import date, datetime
@@ -46,6 +44,7 @@ from plantwatch.drone.approval import (
     read_records,
 )
 from plantwatch.errors import DataError, DependencyError, InputError
+from plantwatch.fileio import atomic_write_bytes as _atomic_write_bytes
 
 __all__ = [
     "CHECKLIST_RUNS_FILE",
@@ -478,18 +477,6 @@ def _rows(mapping: Any, lang: str) -> list[tuple[str, str]]:
     if not isinstance(mapping, Mapping):
         return [] if mapping in (None, "") else [("", _fmt(mapping, lang))]
     return [(_key_label(k, lang), _fmt(v, lang)) for k, v in mapping.items() if v is not None]
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _optional_attr(module: str, name: str) -> Any:

@@ -331,7 +331,7 @@ def load_findings(path: str | Path) -> list[Finding]:
 
 def write_findings(path: str | Path, findings: Iterable[Finding]) -> Path:
     """Write findings as YAML (atomically), in the form :func:`load_findings` reads."""
-    from plantwatch.drone.documents import _atomic_write_bytes
+    from plantwatch.fileio import atomic_write_bytes as _atomic_write_bytes
 
     rows = [f.model_dump(mode="json", exclude_none=True) for f in findings]
     text = yaml.safe_dump({"findings": rows}, allow_unicode=True, sort_keys=False)
@@ -701,7 +701,8 @@ def write_inspection_report(
     DependencyError
         PDF asked for and WeasyPrint missing.
     """
-    from plantwatch.drone.documents import _atomic_write_bytes, html_to_pdf
+    from plantwatch.drone.documents import html_to_pdf
+    from plantwatch.fileio import atomic_write_bytes as _atomic_write_bytes
 
     if html_path is None and pdf_path is None:
         raise InputError("give an HTML and/or a PDF output path", field="--out")

@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
-import tempfile
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -50,6 +48,7 @@ from plantwatch.drone.photo_exif import (
 from plantwatch.drone.photos import PhotoPose, _fold_pitch, load_plan_folder, local_frame
 from plantwatch.drone.site import site_primitives
 from plantwatch.errors import DependencyError, InputError
+from plantwatch.fileio import atomic_write_bytes as _atomic_write
 from plantwatch.geometry import (
     GroundPlane,
     PinholeCamera,
@@ -316,18 +315,6 @@ def _insert_app1(jpeg: bytes, payload: bytes) -> bytes:
         pos += 2 + int.from_bytes(jpeg[pos + 2 : pos + 4], "big")
     segment = b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload
     return jpeg[:pos] + segment + jpeg[pos:]
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_synthetic_photo(

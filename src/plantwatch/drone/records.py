@@ -56,7 +56,6 @@ import json
 import math
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -67,6 +66,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from plantwatch.errors import DataError, InputError
+from plantwatch.fileio import atomic_write_bytes as _atomic_write
 
 __all__ = [
     "DEFAULT_DATA_DIR",
@@ -1065,28 +1065,6 @@ class FileRegistry:
             yield
         finally:
             os.close(fd)  # releases the lock
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path``: temporary file in the same folder, fsync, rename, fsync dir."""
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def _record_hash(envelope: dict[str, Any]) -> str:

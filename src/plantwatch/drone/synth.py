@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,7 @@ from numpy.typing import NDArray
 from plantwatch.drone.model import Site
 from plantwatch.drone.site import enu_to_wgs84
 from plantwatch.errors import InputError
+from plantwatch.fileio import atomic_write_text
 
 __all__ = [
     "MAX_SYNTH_TANKS",
@@ -433,17 +432,4 @@ def write_geojson_atomic(data: dict[str, Any], path: str | Path, indent: int | N
         raise InputError(f"cannot be written as JSON: {exc}", field="data") from None
     if indent is not None:  # one position per line, not one number per line
         text = _POSITION.sub(lambda match: "[" + re.sub(r"\s+", " ", match.group(1)) + "]", text)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text + "\n")
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return target
+    return atomic_write_text(target, text + "\n")

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from plantwatch.errors import InputError
+from plantwatch.fileio import atomic_write_text
 from plantwatch.gas.clip import Clip
 from plantwatch.gas.display import render_palette_video
 from plantwatch.gas.fluctuation import fluctuation_image
@@ -30,18 +31,7 @@ PREVIEW_SCALE = 2  # 320x240 -> 640x480 preview, easier to look at
 
 def write_json_atomic(path: Path, data: Any) -> Path:
     """Write JSON through a temporary file and an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(jsonable(data), fh, indent=2)
-            fh.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write_text(path, json.dumps(jsonable(data), indent=2) + "\n")
 
 
 def _preview(clip: Clip, palette: str) -> np.ndarray:
