@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-__all__ = ["jsonable"]
+__all__ = ["dumps_pretty", "jsonable"]
 
 
 def jsonable(value: Any) -> Any:
@@ -24,3 +26,42 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def dumps_pretty(
+    value: Any,
+    *,
+    indent: int = 2,
+    depth: int = 2,
+    ensure_ascii: bool = True,
+    default: Callable[[Any], Any] | None = None,
+) -> str:
+    """Indented JSON down to ``depth`` levels, one compact line per deeper value.
+
+    ``json.dumps(indent=...)`` falls back to the pure-Python encoder, which made the exports of a
+    50-tank plan (10 000 waypoints, 50 mission files) spend seconds in JSON alone; below
+    ``depth`` this uses the C encoder. The result parses to the same value (strict JSON: NaN and
+    infinities raise ``ValueError``), and stays readable: a mission item or GeoJSON feature per
+    line.
+    """
+
+    def encode(item: Any, level: int) -> str:
+        if level < depth and default is not None and not _plain(item):
+            item = default(item)
+        if level >= depth or not isinstance(item, dict | list) or not item:
+            return json.dumps(item, ensure_ascii=ensure_ascii, allow_nan=False, default=default)
+        pad = " " * (indent * (level + 1))
+        if isinstance(item, dict):
+            parts = [
+                f"{pad}{json.dumps(str(k), ensure_ascii=ensure_ascii)}: {encode(v, level + 1)}"
+                for k, v in item.items()
+            ]
+            return "{\n" + ",\n".join(parts) + "\n" + " " * (indent * level) + "}"
+        parts = [f"{pad}{encode(v, level + 1)}" for v in item]
+        return "[\n" + ",\n".join(parts) + "\n" + " " * (indent * level) + "]"
+
+    return encode(value, 0)
+
+
+def _plain(item: Any) -> bool:
+    return item is None or isinstance(item, str | int | float | bool | dict | list)

@@ -7,7 +7,6 @@ them succeeded, so bad input or a failure leaves nothing half-written.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -26,6 +25,7 @@ from plantwatch.drone.model import CoverageReport, Plan, PlanOptions, Site
 from plantwatch.drone.planner import plan_inspection
 from plantwatch.drone.site import load_site
 from plantwatch.errors import InputError
+from plantwatch.jsonutil import dumps_pretty
 
 __all__ = ["CONTROLLED", "MissionResult", "closed_zone_ids", "plan_and_export"]
 
@@ -194,9 +194,9 @@ def write_mission(result: MissionResult, out_dir: str | Path) -> tuple[Path, ...
         write_dji_kmz(plan, site, staging / "mission.kmz")
         write_route_geojson(plan, site, staging / "route.geojson")
         cov = coverage_to_json(result.coverage)
-        (staging / "coverage.json").write_text(json.dumps(cov, indent=1) + "\n")
+        (staging / "coverage.json").write_text(dumps_pretty(cov, indent=1, depth=3) + "\n")
         (staging / "plan.json").write_text(
-            json.dumps(_plan_summary(result), indent=1, default=str) + "\n"
+            dumps_pretty(_plan_summary(result), indent=1, depth=2, default=str) + "\n"
         )
         render_coverage_map(site, plan, result.coverage, staging / "coverage.png")
         # the site as planned: what `drone check` / `drone document` read next to the route

@@ -34,6 +34,7 @@ References
 
 from __future__ import annotations
 
+import copy
 import io
 import os
 import re
@@ -170,13 +171,17 @@ def _turn_param(placemark: etree._Element) -> None:
     _wpml(turn, "waypointTurnDampingDist", "0")
 
 
-def _action_group(
-    placemark: etree._Element, group_id: int, index: int, route: SortieRoute, point: MissionPoint
-) -> None:
-    group = _wpml(placemark, "actionGroup")
-    _wpml(group, "actionGroupId", str(group_id))
-    _wpml(group, "actionGroupStartIndex", str(index))
-    _wpml(group, "actionGroupEndIndex", str(index))
+def _action_group_template() -> etree._Element:
+    """The photo action group of one waypoint: rotate the gimbal, then take a photo.
+
+    Built once per document and deep-copied per waypoint (lxml copies in C): building ~40
+    namespaced elements per photo one by one made WPML the slowest export of a 10 000-photo plan.
+    :func:`_action_group` fills in the five values that change.
+    """
+    group = etree.Element(f"{{{WPML_NS}}}actionGroup")
+    _wpml(group, "actionGroupId", "0")
+    _wpml(group, "actionGroupStartIndex", "0")
+    _wpml(group, "actionGroupEndIndex", "0")
     _wpml(group, "actionGroupMode", "sequence")
     _wpml(_wpml(group, "actionTrigger"), "actionTriggerType", "reachPoint")
     rotate = _wpml(group, "action")
@@ -186,7 +191,7 @@ def _action_group(
     _wpml(params, "gimbalHeadingYawBase", "north")
     _wpml(params, "gimbalRotateMode", "absoluteAngle")
     _wpml(params, "gimbalPitchRotateEnable", "1")
-    _wpml(params, "gimbalPitchRotateAngle", _num(point.gimbal_pitch_deg))
+    _wpml(params, "gimbalPitchRotateAngle", "0")
     _wpml(params, "gimbalRollRotateEnable", "0")
     _wpml(params, "gimbalRollRotateAngle", "0")
     _wpml(params, "gimbalYawRotateEnable", "0")
@@ -198,9 +203,26 @@ def _action_group(
     _wpml(photo, "actionId", "1")
     _wpml(photo, "actionActuatorFunc", "takePhoto")
     params = _wpml(photo, "actionActuatorFuncParam")
-    _wpml(params, "fileSuffix", _file_suffix(route, point))
+    _wpml(params, "fileSuffix", "")
     _wpml(params, "payloadPositionIndex", "0")
     _wpml(params, "useGlobalPayloadLensIndex", "1")
+    return group
+
+
+def _action_group(
+    placemark: etree._Element,
+    template: etree._Element,
+    group_id: int,
+    index: int,
+    route: SortieRoute,
+    point: MissionPoint,
+) -> None:
+    group = copy.deepcopy(template)
+    group[0].text = str(group_id)  # actionGroupId
+    group[1].text = group[2].text = str(index)  # actionGroupStartIndex, actionGroupEndIndex
+    group[5][2][3].text = _num(point.gimbal_pitch_deg)  # gimbalRotate: gimbalPitchRotateAngle
+    group[6][2][0].text = _file_suffix(route, point)  # takePhoto: fileSuffix
+    placemark.append(group)
 
 
 def _point(placemark: etree._Element, point: MissionPoint) -> None:
@@ -251,6 +273,7 @@ def _document(
         _wpml(payload, "payloadPositionIndex", "0")
         _wpml(payload, "imageFormat", aircraft.lens)
     group_id = 0
+    action_template = _action_group_template()
     for index, point in enumerate(route.points):
         placemark = _kml(folder, "Placemark")
         _point(placemark, point)
@@ -272,7 +295,7 @@ def _document(
             _wpml(placemark, "useGlobalTurnParam", "1")
             _wpml(placemark, "gimbalPitchAngle", _num(point.gimbal_pitch_deg))
         if point.photo:
-            _action_group(placemark, group_id, index, route, point)
+            _action_group(placemark, action_template, group_id, index, route, point)
             group_id += 1
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 

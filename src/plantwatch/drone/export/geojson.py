@@ -14,13 +14,13 @@ ellipsoid, and the plan's heights are above the take-off point, so they go in ``
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 from plantwatch.drone.export import sortie_routes, write_files_atomic
 from plantwatch.drone.model import Plan, Site
+from plantwatch.jsonutil import dumps_pretty
 
 __all__ = ["build_route_geojson", "route_geojson_text", "write_route_geojson"]
 
@@ -75,7 +75,7 @@ def build_route_geojson(plan: Plan, site: Site) -> dict[str, Any]:
 
 def route_geojson_text(plan: Plan, site: Site) -> str:
     """:func:`build_route_geojson` as strict JSON text."""
-    return json.dumps(build_route_geojson(plan, site), indent=2, allow_nan=False) + "\n"
+    return dumps_pretty(build_route_geojson(plan, site), depth=2) + "\n"  # a feature per line
 
 
 def write_route_geojson(plan: Plan, site: Site, path: str | os.PathLike[str]) -> Path:

@@ -31,7 +31,6 @@ References
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from pathlib import Path
@@ -54,6 +53,7 @@ from plantwatch.drone.export.mavlink_wpl import (
 )
 from plantwatch.drone.model import Plan, Site
 from plantwatch.errors import InputError
+from plantwatch.jsonutil import dumps_pretty
 
 __all__ = ["FENCE_KINDS", "build_qgc_plan", "qgc_plan_text", "write_qgc_plan"]
 
@@ -163,7 +163,7 @@ def _document(
 
 
 def _json(document: dict[str, Any]) -> str:
-    return json.dumps(document, indent=4, allow_nan=False) + "\n"
+    return dumps_pretty(document, indent=4, depth=4) + "\n"  # one mission item per line
 
 
 def qgc_plan_text(
