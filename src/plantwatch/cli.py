@@ -358,6 +358,16 @@ def _register_admin_commands() -> None:
 _register_admin_commands()
 
 
+def _register_gas_model_commands() -> None:
+    """``plantwatch gas train|evaluate|detect|export-onnx`` (torch is imported per command)."""
+    from plantwatch.gas import cli_models
+
+    cli_models.register(gas_app)
+
+
+_register_gas_model_commands()
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

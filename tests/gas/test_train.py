@@ -1,0 +1,174 @@
+"""Training: exact resume, run-folder rules, config errors, DDP on Gloo, CLI train + evaluate."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import numpy as np
+import pytest
+import torch
+import typer
+from typer.testing import CliRunner
+
+from plantwatch.errors import InputError
+from plantwatch.gas.cli_models import register
+from plantwatch.gas.dataset import DatasetSpec, generate_dataset
+from plantwatch.gas.evaluate import choose_threshold
+from plantwatch.gas.models import ModelConfig
+from plantwatch.gas.train import TrainConfig, train
+from plantwatch.gas.training_data import AugmentConfig, ClipWindows
+
+TINY_MODEL = {"frames": 8, "height_px": 24, "width_px": 32, "widths": [4, 8, 8, 16]}
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("gasdata") / "ds"
+    spec = DatasetSpec(n=4, seed=30, frames=8, width_px=64, height_px=48, no_leak_fraction=0.25)
+    generate_dataset(spec, root, workers=1)
+    return root
+
+
+def _cfg(data, **kw):
+    raw = {
+        "train_data": str(data),
+        "val_data": str(data),
+        "steps": 4,
+        "batch_size": 2,
+        "warmup_steps": 1,
+        "checkpoint_every": 2,
+        "model": TINY_MODEL,
+        **kw,
+    }
+    return TrainConfig.from_dict(raw)
+
+
+def _state(path):
+    return torch.load(path, weights_only=True)["model"]
+
+
+def test_resume_gives_the_uninterrupted_state(data, tmp_path):
+    cfg = _cfg(data)
+    whole = train(cfg, tmp_path / "a")
+    first = train(cfg, tmp_path / "b", stop_after_steps=2)
+    assert first["stopped_early"] and first["step"] == 2
+    second = train(cfg, tmp_path / "b", resume=True)
+    assert second["step"] == whole["step"] == 4
+    a, b = _state(tmp_path / "a" / "model.pt"), _state(tmp_path / "b" / "model.pt")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    ckpt = torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=True)
+    assert ckpt["step"] == 4 and ckpt["config"]["model"]["widths"] == [4, 8, 8, 16]
+    assert len((tmp_path / "b" / "log.jsonl").read_text().splitlines()) == 4
+    assert 0.0 <= second["threshold"] <= 1.0
+
+
+def test_run_folder_rules(data, tmp_path):
+    cfg = _cfg(data, steps=1)
+    with pytest.raises(InputError, match="resume"):
+        train(cfg, tmp_path / "r", resume=True)
+    train(cfg, tmp_path / "r")
+    with pytest.raises(InputError, match="already holds a run"):
+        train(cfg, tmp_path / "r")
+
+
+@pytest.mark.parametrize(
+    "raw, match",
+    [
+        ({"steps": 3}, "train_data"),
+        ({"train_data": "x", "learning_rate": 1}, "unknown keys"),
+        ({"train_data": "x", "model": {"kind": "gauss"}}, "unknown model"),
+    ],
+)
+def test_config_invalid(raw, match):
+    with pytest.raises(InputError, match=match):
+        TrainConfig.from_dict(raw)
+
+
+def test_augmented_windows_are_seeded(data):
+    cfg = ModelConfig(**TINY_MODEL)
+    ds = ClipWindows(data, cfg, AugmentConfig(eight_bit_probability=1.0, text_probability=1.0))
+    one = ds[1]["clip"]
+    assert one.shape == (1, 8, 24, 32) and torch.isfinite(one).all()
+    assert torch.equal(ds[1]["clip"], one)
+    ds.set_epoch(1)
+    assert not torch.equal(ds[1]["clip"], one)
+
+
+def test_choose_threshold_detects_95_percent():
+    rng = np.random.default_rng(0)
+    prob = np.concatenate([rng.uniform(0.3, 1.0, 200), rng.uniform(0.0, 0.5, 50)])
+    leak = np.r_[np.ones(200, bool), np.zeros(50, bool)]
+    thr = choose_threshold(prob, leak)
+    assert (prob[leak] >= thr).mean() >= 0.95
+    assert (prob[leak] >= np.nextafter(thr, 1)).mean() < 0.95 + 1 / 200
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ddp_worker(rank, world, port, cfg_dict, out):
+    os.environ.update(
+        {
+            "WORLD_SIZE": str(world),
+            "RANK": str(rank),
+            "LOCAL_RANK": str(rank),
+            "MASTER_ADDR": "127.0.0.1",
+            "MASTER_PORT": str(port),
+        }
+    )
+    import torch.distributed as dist
+
+    try:
+        train(TrainConfig.from_dict(cfg_dict), out)
+    finally:
+        dist.destroy_process_group()
+
+
+def test_ddp_two_processes_on_gloo(data, tmp_path):
+    """The same train() under two Gloo processes: one model file, made by world size 2."""
+    cfg = _cfg(data, steps=2, val_data=None).to_dict()
+    # fork: the worker is a test function, not importable by a spawned interpreter
+    torch.multiprocessing.start_processes(
+        _ddp_worker,
+        args=(2, _free_port(), cfg, str(tmp_path / "ddp")),
+        nprocs=2,
+        join=True,
+        start_method="fork",
+    )
+    blob = torch.load(tmp_path / "ddp" / "model.pt", weights_only=True)
+    assert blob["meta"]["world_size"] == 2 and blob["meta"]["step"] == 2
+
+
+def test_cli_train_then_evaluate(data, tmp_path):
+    app = typer.Typer()
+    register(app)
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(
+        f"train_data: {data}\nval_data: {data}\nsteps: 2\nbatch_size: 2\nwarmup_steps: 1\n"
+        "model: {frames: 8, height_px: 24, width_px: 32, widths: [4, 8, 8, 16]}\n"
+    )
+    runner = CliRunner()
+    res = runner.invoke(app, ["train", "--config", str(cfg), "--out", str(tmp_path / "run")])
+    assert res.exit_code == 0, res.output
+    assert "step 2/2 done" in res.output
+    table = tmp_path / "t.md"
+    res = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "--weights",
+            str(tmp_path / "run" / "model.pt"),
+            "--data",
+            str(data),
+            "--out",
+            str(table),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "| all | heatmap | 4 |" in table.read_text()
+    res = runner.invoke(app, ["train", "--config", str(cfg), "--out", str(tmp_path / "run")])
+    assert res.exit_code == 2 and "already holds a run" in res.output
