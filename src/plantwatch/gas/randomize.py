@@ -187,13 +187,16 @@ def random_scene(seed: int, options: RandomSceneOptions | None = None) -> SceneS
             )
     # background structures: a tank or a wall behind, and random pipes around
     if rng.random() < 0.6:
-        back = source + view * rng.uniform(4, 20) + right * rng.uniform(-6, 6)
+        behind_m = rng.uniform(4, 20)
+        back = source + view * behind_m + right * rng.uniform(-6, 6)
         if rng.random() < 0.5:
+            # a tank behind the leak never reaches forward to the leak (or the camera): seed 832
+            # drew a 20 m tank 4 m behind the source that swallowed the camera
             objects.append(
                 {
                     "type": "tank",
                     "base_center_m": _vec([back[0], back[1], 0.0]),
-                    "diameter_m": round(rng.uniform(4, 20), 2),
+                    "diameter_m": round(min(rng.uniform(4, 20), 1.6 * behind_m), 2),
                     "height_m": round(rng.uniform(2, 15), 2),
                     "temperature_offset_k": round(rng.normal(3, 6), 2),
                     "texture_k": round(rng.uniform(0.2, 2.0), 2),
