@@ -307,9 +307,23 @@ def drone_plan(
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("demo-output"),
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="Instead: seed a demo site, users, plan, records and photos into "
+            "./plantwatch-demo and start the web app (logins are printed).",
+        ),
+    ] = False,
+    port: Annotated[int, typer.Option(help="Web app port (with --serve).")] = 8000,
 ) -> None:
     """Render the built-in scene (a methane leak hidden behind a pipe rack) and say where the
-    outputs are."""
+    outputs are; with --serve, start the web app on a seeded demo plant."""
+    if serve:
+        from plantwatch.web.cli_web import demo_serve
+
+        demo_serve(port=port)
+        return
     from plantwatch.gas.clip import simulate_clip
     from plantwatch.gas.outputs import write_clip
     from plantwatch.gas.scene import load_scene
@@ -366,6 +380,16 @@ def _register_gas_model_commands() -> None:
 
 
 _register_gas_model_commands()
+
+
+def _register_web_commands() -> None:
+    """``plantwatch serve``: the web app over the store (FastAPI is imported when it starts)."""
+    from plantwatch.web import cli_web
+
+    cli_web.register(app)
+
+
+_register_web_commands()
 
 
 def main() -> None:
