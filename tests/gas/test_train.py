@@ -172,3 +172,39 @@ def test_cli_train_then_evaluate(data, tmp_path):
     assert "| all | heatmap | 4 |" in table.read_text()
     res = runner.invoke(app, ["train", "--config", str(cfg), "--out", str(tmp_path / "run")])
     assert res.exit_code == 2 and "already holds a run" in res.output
+
+
+@pytest.mark.parametrize("kind", ["heatmap", "numeric"])
+def test_overfits_a_few_clips(data, kind):
+    """Sanity check: on a handful of clips the loss/target path must reach sub-pixel error.
+
+    If labels, coordinate scaling, target construction or loss weighting were wrong, a model
+    could not memorise three clips' sources; this runs in a few seconds.
+    """
+    from plantwatch.gas.models import build_model, peak_from_logits
+    from plantwatch.gas.train import loss_terms
+
+    torch.set_num_threads(1)
+    cfg = _cfg(data, model={**TINY_MODEL, "kind": kind})
+    windows = ClipWindows(data, cfg.model, None)
+    items = [windows[i] for i in range(len(windows))]
+    batch = {
+        k: torch.stack([it[k] for it in items]) for k in ("clip", "xy", "z", "leak", "xy_valid")
+    }
+    assert batch["xy_valid"].sum() >= 2
+    torch.manual_seed(0)
+    model = build_model(cfg.model)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    for _ in range(120):
+        loss = loss_terms(model(batch["clip"]), batch, cfg)["loss"]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    with torch.no_grad():
+        out = model(batch["clip"])
+    xy = peak_from_logits(out["heatmap"]) if kind == "heatmap" else out["xy"]
+    valid = batch["xy_valid"].bool()
+    assert (xy - batch["xy"]).abs()[valid].max() < 0.5  # model px: 1 px at 64x48
+    prob = torch.sigmoid(out["leak_logit"])
+    assert ((prob > 0.5) == batch["leak"].bool()).all()

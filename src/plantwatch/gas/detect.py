@@ -6,8 +6,8 @@
    (:func:`plantwatch.gas.video.read_video`; palette video back to gray levels, hot = high);
 2. fill masked pixels (on-screen text) from their surroundings (normalised convolution);
 3. stabilise camera shake: each frame is registered to the first (translation by phase
-   correlation, refined by ECC, Evangelidis and Psarakis, IEEE TPAMI 30(10), 2008) and shifted
-   back, so source coordinates are in the first frame's pixels;
+   correlation, refined by ECC where that stays close; :mod:`plantwatch.gas.stabilise`) and
+   shifted back, so source coordinates are in the first frame's pixels;
 4. slide windows of the model's length (``frames`` at ``fps``, half-window stride) over the whole
    video, each prepared exactly as in training
    (:func:`~plantwatch.gas.training_data.prepare_window`);
@@ -38,14 +38,20 @@ from numpy.typing import NDArray
 from plantwatch.errors import InputError
 from plantwatch.gas.evaluate import default_weights, load_model
 from plantwatch.gas.models import MODEL_KINDS, LeakModel, peak_from_logits, to_original_px
+from plantwatch.gas.stabilise import stabilise_frames
 from plantwatch.gas.training_data import prepare_window, window_indices
 
-__all__ = ["DetectionResult", "WindowResult", "detect_video", "export_onnx", "onnx_session"]
+__all__ = [
+    "DetectionResult",
+    "WindowResult",
+    "detect_video",
+    "export_onnx",
+    "onnx_session",
+    "stabilise_frames",
+]
 
 _OUTPUT_NAMES = ("xy", "z", "leak_logit", "heatmap")
-_MIN_SHIFT_PX = 0.05  # below this rms shift the footage counts as steady and is left alone
 _MASK_BLUR_SIGMA_PX = 6.0
-_ECC_ITERATIONS = 30
 _OVERLAY_ALPHA = 0.45
 
 
@@ -138,42 +144,6 @@ def _read_mask(path: Path, shape: tuple[int, int]) -> NDArray[np.bool_]:
             field="mask",
         )
     return np.asarray(image > 0)
-
-
-def stabilise_frames(
-    frames: NDArray[np.float32],
-) -> tuple[NDArray[np.float32], NDArray[np.float64]]:
-    """Register every frame to the first (phase correlation + ECC); returns (frames, shifts).
-
-    ``shifts[t]`` is how far frame t's content moved (dx, dy) [px]; the returned frames are moved
-    back by it. Steady footage (rms shift < 0.05 px) is returned unchanged.
-    """
-    t, h, w = frames.shape
-    window = cv2.createHanningWindow((w, h), cv2.CV_32F)
-    ref = np.ascontiguousarray(frames[0], dtype=np.float32)
-    shifts = np.zeros((t, 2))
-    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, _ECC_ITERATIONS, 1e-4)
-    for k in range(1, t):
-        frame = np.ascontiguousarray(frames[k], dtype=np.float32)
-        (dx, dy), _ = cv2.phaseCorrelate(ref, frame, window)
-        warp = np.array([[1, 0, dx], [0, 1, dy]], dtype=np.float32)
-        try:  # ECC refines the coarse phase-correlation peak to ~0.01 px
-            _, refined = cv2.findTransformECC(
-                ref, frame, warp, cv2.MOTION_TRANSLATION, criteria, None
-            )
-            shifts[k] = (float(refined[0, 2]), float(refined[1, 2]))
-        except cv2.error:  # no convergence (featureless frame): keep the phase estimate
-            shifts[k] = (dx, dy)
-    if float(np.sqrt((shifts**2).sum(axis=1).mean())) < _MIN_SHIFT_PX:
-        return frames, np.zeros((t, 2))
-    out = np.empty_like(frames)
-    out[0] = frames[0]
-    for k in range(1, t):
-        m = np.array([[1, 0, -shifts[k, 0]], [0, 1, -shifts[k, 1]]], dtype=np.float32)
-        out[k] = cv2.warpAffine(
-            frames[k], m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-        )
-    return out, shifts
 
 
 # ------------------------------------------------------------------ runners

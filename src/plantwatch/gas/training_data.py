@@ -12,8 +12,10 @@ clip through a random "camera" before the model sees it:
    (:func:`~plantwatch.gas.display.gray_from_palette`);
 3. horizontal flips (the source x mirrors, Z is unchanged).
 
-Every window is then resampled to the model's frame rate, normalised and downsampled exactly as
-``plantwatch gas detect`` does (:func:`prepare_window`), so training and inference share one path.
+Every window is then stabilised, resampled to the model's frame rate, normalised, downsampled
+and gain-matched frame by frame exactly as ``plantwatch gas detect`` does
+(:func:`~plantwatch.gas.stabilise.stabilise_frames`, :func:`prepare_window`), so training,
+evaluation and inference share one path.
 
 Splits are separate datasets from disjoint seed ranges (docs/models.md): train ``--seed 0``,
 validation ``--seed 1000000``, test ``--seed 2000000``; a clip's seed is its dataset seed + index.
@@ -34,6 +36,7 @@ from plantwatch.errors import InputError
 from plantwatch.gas.dataset import open_dataset
 from plantwatch.gas.display import apply_palette, gray_from_palette, to_8bit
 from plantwatch.gas.models import ModelConfig
+from plantwatch.gas.stabilise import stabilise_frames
 
 __all__ = [
     "LOW_CONTRAST_K",
@@ -41,6 +44,7 @@ __all__ = [
     "AugmentConfig",
     "ClipWindows",
     "clip_tags",
+    "match_frame_gain",
     "prepare_window",
     "thermal_contrast_k",
     "window_indices",
@@ -92,12 +96,39 @@ def window_indices(
     return np.clip(np.rint(times * fps).astype(np.int64), 0, n_frames - 1)
 
 
+def match_frame_gain(x: NDArray[np.float32]) -> NDArray[np.float32]:
+    """(T, H, W) -> the same frames with each one's gain and level fitted to the median frame.
+
+    AGC re-adjustments, gain jumps and NUC steps change a whole frame by ``a_t x + b_t``; in the
+    fluctuation component (frame minus temporal mean) such a step is the whole scene's contrast,
+    tens of times the 0.1-1 K gas signal, and buries it (measured: gas-vs-background AUC of the
+    fluctuation energy 0.42 with a gain jump in every window, 0.89 without). A least-squares fit
+    of every frame's gain to the temporal median frame, and a median for its level, removes it;
+    the gas covers too few pixels to bias either.
+    """
+    t = x.shape[0]
+    ref = np.median(x, axis=0).reshape(-1)
+    ref_c = ref - ref.mean()
+    denom = float(ref_c @ ref_c)
+    if t < 2 or denom <= 1e-12:
+        return x
+    flat = x.reshape(t, -1)
+    mean_t = flat.mean(axis=1, keepdims=True)
+    gain = (flat - mean_t) @ ref_c / denom  # (T,)
+    gain = np.where(gain > 0.1, gain, 1.0)[:, None]  # a frame unlike the rest: leave its gain
+    # level from the median residual: a flickering plume must not move the whole frame
+    level = np.median(flat - gain * ref[None, :], axis=1, keepdims=True)
+    out = (flat - level) / gain
+    return out.reshape(x.shape).astype(np.float32)
+
+
 def prepare_window(frames: NDArray[np.floating], cfg: ModelConfig) -> NDArray[np.float32]:
     """(T, H, W) frames in any unit -> (1, T, h, w) model input.
 
     Per-window normalisation (median 0, 1st-99th percentile span 1) makes kelvin, camera counts
     and 8-bit gray levels look alike; INTER_AREA downsampling keeps the pixel-edge mapping of
-    :func:`plantwatch.gas.models.to_model_px` exact.
+    :func:`plantwatch.gas.models.to_model_px` exact; :func:`match_frame_gain` then removes
+    frame-to-frame gain and level changes (affine, so it commutes with the downsampling).
     """
     x = np.asarray(frames, dtype=np.float32)
     lo, med, hi = np.percentile(x, [1.0, 50.0, 99.0])
@@ -105,7 +136,7 @@ def prepare_window(frames: NDArray[np.floating], cfg: ModelConfig) -> NDArray[np
     small = np.stack(
         [cv2.resize(f, (cfg.width_px, cfg.height_px), interpolation=cv2.INTER_AREA) for f in x]
     )
-    return small[None].astype(np.float32)
+    return match_frame_gain(small)[None].astype(np.float32)
 
 
 # ------------------------------------------------------------------ tags
@@ -218,7 +249,9 @@ class ClipWindows(torch.utils.data.Dataset[dict[str, Any]]):
     """One model window per simulated clip, with targets in model pixels.
 
     Items are dicts: ``clip`` (1, T, h, w) float32, ``xy`` (2,) source [model px], ``z`` Z
-    [px/s], ``leak`` 0/1, ``xy_valid`` 0/1 (a leak with its source inside the image), ``index``.
+    [px/s], ``leak`` 0/1, ``xy_valid`` 0/1 (a leak with its source inside the image), ``xy_px``
+    the target in the clip's own pixels (float64), ``index``. Windows are stabilised
+    (:func:`~plantwatch.gas.stabilise.stabilise_frames`) as ``detect`` does.
     With ``augment`` the camera emulation runs, seeded by (seed, epoch, index), so an epoch is
     reproducible and a resumed training run sees exactly the same data.
     """
@@ -275,10 +308,16 @@ class ClipWindows(torch.utils.data.Dataset[dict[str, Any]]):
                 window = _eight_bit(window, aug, rng)
         h, w = window.shape[1:]
         leak = bool(labels["leak"])
-        xy = np.array(labels["source_px"] if leak else [(w - 1) / 2, (h - 1) / 2], np.float64)
+        # target: the source where it appears in the window's first frame, the frame that
+        # stabilisation registers the window to (the nominal source_px plus that frame's shake)
+        per_frame = labels.get("source_px_per_frame") if leak else None
+        source = per_frame[int(idx[0])] if per_frame else labels["source_px"]
+        xy = np.array(source if leak else [(w - 1) / 2, (h - 1) / 2], np.float64)
         if aug is not None and rng.random() < aug.flip_probability:
             window = window[:, :, ::-1]
             xy[0] = (w - 1) - xy[0]
+        # as detect does; ECC refinement (15x slower) only outside training
+        window, _shifts = stabilise_frames(np.ascontiguousarray(window), refine=aug is None)
         clip = prepare_window(window, cfg)
         xy_model = (xy + 0.5) * np.array([cfg.width_px / w, cfg.height_px / h]) - 0.5
         inside = bool(
@@ -292,5 +331,6 @@ class ClipWindows(torch.utils.data.Dataset[dict[str, Any]]):
             "z": torch.tensor(float(labels["z_px_s"]), dtype=torch.float32),
             "leak": torch.tensor(float(leak)),
             "xy_valid": torch.tensor(float(inside)),
+            "xy_px": torch.tensor(xy, dtype=torch.float64),
             "index": i,
         }
