@@ -163,7 +163,7 @@ def _document(
 
 
 def _json(document: dict[str, Any]) -> str:
-    return dumps_pretty(document, indent=4, depth=4) + "\n"  # one mission item per line
+    return dumps_pretty(document, indent=4, depth=3) + "\n"  # one mission item per line
 
 
 def qgc_plan_text(
