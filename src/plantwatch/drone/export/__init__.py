@@ -268,13 +268,24 @@ def sortie_routes(plan: Plan, site: Site) -> tuple[SortieRoute, ...]:
         ground take-off / landing points), a gimbal pitch outside [-90, 90] deg or a negative
         speed; or the plan's speeds are not positive.
     """
+    cached = _LAST_ROUTES[0] if _LAST_ROUTES else None
+    if cached is not None and cached[0] is plan and cached[1] is site:
+        return cached[2]
     if not plan.sorties:
         raise InputError("the plan has no sorties; nothing to export", field="plan.sorties")
     for name in ("speed_m_s", "transit_speed_m_s", "max_height_m"):
         value = _finite(getattr(plan.options, name), f"plan.options.{name}")
         if value <= 0.0:
             raise InputError(f"must be positive, got {value!r}", field=f"plan.options.{name}")
-    return tuple(_route(plan, site, n, s) for n, s in enumerate(plan.sorties, start=1))
+    routes = tuple(_route(plan, site, n, s) for n, s in enumerate(plan.sorties, start=1))
+    _LAST_ROUTES[:] = [(plan, site, routes)]
+    return routes
+
+
+# The five exporters of one plan each ask for its routes (a WGS84 conversion of every waypoint,
+# ~1 s for a 50-tank plan). Plan, Site and the routes are frozen dataclasses of tuples, and the
+# entry holds references to them, so an identity match cannot be a stale or recycled object.
+_LAST_ROUTES: list[tuple[Plan, Site, tuple[SortieRoute, ...]]] = []
 
 
 def zone_polygons_wgs84(
