@@ -1,9 +1,7 @@
 """Queries the pages and the API share, over the store's models.
 
 These functions select and shape rows into plain dicts for templates and JSON. Writes go
-through :mod:`plantwatch.store.service` (audit, locks, append-only rules), with one exception
-the service lacks, built from the same parts: :func:`set_plan_ops` (attach an operation file to
-a draft plan).
+through :mod:`plantwatch.store.service` (audit, locks, append-only rules).
 """
 
 from __future__ import annotations
@@ -15,11 +13,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from plantwatch.errors import InputError, NotFound
+from plantwatch.errors import NotFound
 from plantwatch.store import models as m
 
 if TYPE_CHECKING:
-    from plantwatch.store.db import Store
+    pass
 
 __all__ = [
     "approvals_of",
@@ -28,7 +26,6 @@ __all__ = [
     "latest_analysis",
     "plan_dict",
     "row_dict",
-    "set_plan_ops",
     "site_dicts",
 ]
 
@@ -161,53 +158,3 @@ def audit_entries(s: Session, limit: int = 200, before_id: int | None = None) ->
     if before_id is not None:
         query = query.where(m.AuditLog.id < before_id)
     return list(s.scalars(query))
-
-
-def set_plan_ops(s: Session, store: Store, plan_id: int, ops_yaml: str, by: str) -> m.Plan:
-    """Attach (or replace) the operation file of a **draft** plan: the row's ``ops_yaml`` and
-    the folder's ``ops.yaml`` (as ``store.service.create_plan`` writes it), audited.
-
-    Submitted, approved and rejected plans keep theirs: a change after submission is a new
-    version (``revise_plan(..., ops_yaml=...)``). The folder file is replaced atomically before
-    the row commits; if the commit fails, the draft's folder holds the newer text, which the
-    next successful call overwrites (a draft is not yet covered by any approval manifest).
-    """
-    import hashlib
-    import os
-    import tempfile
-
-    from plantwatch.store import audit, service
-    from plantwatch.store.db import write_lock
-
-    user = s.execute(select(m.User).where(m.User.username == by)).scalar_one_or_none()
-    service.require(user, "plan.create")
-    write_lock(s)
-    plan = get_or_404(s, m.Plan, plan_id)
-    if plan.status != "draft":
-        raise InputError(
-            f"plan {plan.id} is {plan.status}; its operation file is fixed, revise the plan "
-            "for a new version",
-            field="ops",
-        )
-    folder = store.path(plan.plan_dir)
-    fd, tmp = tempfile.mkstemp(prefix=".ops.", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(ops_yaml)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, folder / "ops.yaml")
-    except BaseException:
-        os.unlink(tmp) if os.path.exists(tmp) else None
-        raise
-    plan.ops_yaml = ops_yaml
-    s.flush()
-    audit.record(
-        s,
-        by,
-        "plan.ops",
-        "plan",
-        plan.id,
-        {"ops_sha256": hashlib.sha256(ops_yaml.encode("utf-8")).hexdigest()},
-    )
-    return plan

@@ -53,7 +53,7 @@ def _plan_and_dir(ctx: WebContext, plan_id: int) -> tuple[Any, Any]:
 def set_ops(ctx: WebContext, user: SessionUser, plan_id: int, ops_text: str) -> dict[str, Any]:
     """Attach an operation file to a draft plan (validated first), then check compliance and
     build the risk register once (cached by text hash)."""
-    from plantwatch.web.queries import set_plan_ops
+    from plantwatch.store.service import set_plan_ops
 
     if len(ops_text.encode("utf-8")) > _MAX_OPS_BYTES:
         raise InputError(f"is larger than {_MAX_OPS_BYTES // 1024} KiB", field="ops")
