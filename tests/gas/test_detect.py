@@ -166,6 +166,7 @@ def test_onnx_agrees_with_pytorch(clip_npy, weights, tmp_path, monkeypatch):
         ("empty.npy", None, [], "empty array"),
         ("short.npy", "short", [], "one window needs"),
         ("ok.npy", "ok", ["--model", "gaussian"], "unknown model"),
+        ("ok.npy", "ok", ["--weights", "JUNK"], "not a plantwatch model file"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(tmp_path, weights, name, content, extra, message):
@@ -179,6 +180,10 @@ def test_bad_input_is_one_line_exit_2(tmp_path, weights, name, content, extra, m
     else:
         path.write_bytes(content)
     out = tmp_path / "out"
+    if "JUNK" in extra:  # a file that is not a torch pickle at all
+        junk = tmp_path / "junk.pt"
+        junk.write_bytes(b"not a model")
+        extra = ["--weights", str(junk)]
     args = ["detect", str(path), "--out", str(out), "--weights", str(weights["heatmap"]), *extra]
     res = CliRunner().invoke(_app(), args)
     assert res.exit_code == 2, res.output

@@ -113,10 +113,18 @@ def gas_evaluate(
 
 def gas_detect(
     video: Annotated[
-        Path, typer.Argument(help="MP4/AVI/MOV/MKV video, 16-bit TIFF stack or .npy.")
+        Path,
+        typer.Argument(
+            help="MP4/AVI/MOV/MKV video, 16-bit TIFF stack or .npy; or a folder of them (batch)."
+        ),
     ],
     out: Annotated[
-        Path | None, typer.Option("--out", help="Folder for overlay.mp4, heatmap.png, result.json.")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder for overlay.mp4, heatmap.png, result.json (batch: one sub-folder per "
+            "video, plus summary.json and summary.csv).",
+        ),
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     mask: Annotated[
@@ -131,11 +139,55 @@ def gas_detect(
     fps: Annotated[float | None, typer.Option(help="Frame rate for .npy/.tiff.")] = None,
     stabilise: Annotated[bool, typer.Option(help="Remove camera shake.")] = True,
     onnx: Annotated[bool, typer.Option("--onnx", help="Run with ONNX Runtime.")] = False,
+    recursive: Annotated[
+        bool, typer.Option("--recursive", help="Folder: include its subfolders.")
+    ] = False,
+    ray: Annotated[
+        bool, typer.Option("--ray", help="Folder: one Ray task per video, on this machine.")
+    ] = False,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address",
+            help="Folder: run on a Ray cluster (auto, ray://HOST:10001); paths must be shared.",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", help="Folder: videos at a time (local processes; Ray: CPUs to start)."
+        ),
+    ] = None,
 ) -> None:
-    """Find a gas leak and its source in a video: sliding windows, aggregated."""
+    """Find a gas leak and its source in a video: sliding windows, aggregated.
+
+    VIDEO may be a folder: every video in it is processed (progress bar on stderr). Videos that
+    fail are reported as `error: NAME: reason` on stderr, the others are still written, and the
+    exit status is then 2.
+    """
     from plantwatch.gas.detect import detect_video
 
     _check_model(model)
+    if video.is_dir():
+        _detect_folder(
+            video,
+            out,
+            json_out=json_out,
+            recursive=recursive,
+            executor="ray" if ray or ray_address else "local",
+            ray_address=ray_address,
+            workers=workers,
+            detect_options=dict(
+                model=model,
+                weights=weights,
+                mask=mask,
+                palette=palette,
+                fps=fps,
+                stabilise=stabilise,
+                onnx=onnx,
+            ),
+        )
+        return
     result = detect_video(
         video,
         out,
@@ -160,6 +212,80 @@ def gas_detect(
         typer.echo(f"no leak (confidence {result.confidence:.2f}, {len(result.windows)} windows)")
     if out is not None:
         typer.echo(f"  -> {out}")
+
+
+def _video_line(item: dict[str, Any]) -> str:
+    """One human line for a batch entry (``VideoOutcome.to_json()``) that succeeded."""
+    n = len(item["windows"])
+    if item["leak_detected"] and item["source_px"] is not None:
+        x, y = item["source_px"]
+        return (
+            f"{item['file']}: leak at ({x:.1f}, {y:.1f}) px, Z {item['z_px_s']:.1f} px/s, "
+            f"confidence {item['confidence']:.2f} ({n} windows)"
+        )
+    return f"{item['file']}: no leak (confidence {item['confidence']:.2f}, {n} windows)"
+
+
+def _detect_folder(
+    folder: Path,
+    out: Path | None,
+    *,
+    json_out: bool,
+    recursive: bool,
+    executor: str,
+    ray_address: str | None,
+    workers: int | None,
+    detect_options: dict[str, Any],
+) -> None:
+    """Batch mode of ``gas detect``: every video in ``folder``; exit 2 if any failed."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from plantwatch.gas.batch import VideoOutcome, detect_many, find_videos
+
+    paths = find_videos(folder, recursive=recursive, exclude=out)
+    tty = sys.stderr.isatty()
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=_console(),
+        disable=not tty,
+    ) as bar:
+        task = bar.add_task("detecting", total=len(paths))
+
+        def progress(done: int, total: int, outcome: VideoOutcome) -> None:
+            bar.update(task, completed=done, description=outcome.file[-40:])
+            if not tty:
+                state = "failed" if outcome.error else "done"
+                print(f"detect {done}/{total} {outcome.file} {state}", file=sys.stderr, flush=True)
+
+        batch = detect_many(
+            paths,
+            out,
+            root=folder,
+            executor=executor,
+            ray_address=ray_address,
+            workers=workers,
+            progress=progress,
+            **detect_options,
+        )
+    if json_out:
+        typer.echo(json.dumps(batch.to_json()))
+    else:
+        for item in batch.to_json()["videos"]:
+            if "error" not in item:
+                typer.echo(_video_line(item))
+        n = len(batch.videos)
+        typer.echo(
+            f"{n} video(s): {batch.n_leaks} leak(s), {batch.n_errors} failed, "
+            f"{batch.elapsed_s:.1f} s" + (f" -> {out}" if out is not None else "")
+        )
+    for v in batch.videos:
+        if v.error is not None:
+            typer.echo(f"error: {v.file}: {v.error}", err=True)
+    if batch.n_errors:
+        raise typer.Exit(code=2)
 
 
 def gas_export_onnx(

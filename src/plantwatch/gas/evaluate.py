@@ -9,6 +9,7 @@ on the *validation* set so that at least 95 % of its leaks are detected (never t
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -59,7 +60,15 @@ def load_model(path: str | Path) -> tuple[LeakModel, float, dict[str, Any]]:
         cfg = ModelConfig(**blob["config"])
         model = build_model(cfg)
         model.load_state_dict(blob["model"])
-    except (KeyError, RuntimeError, EOFError, OSError, ValueError) as exc:
+    except (
+        KeyError,
+        RuntimeError,
+        EOFError,
+        OSError,
+        ValueError,
+        TypeError,
+        pickle.UnpicklingError,
+    ) as exc:
         msg = " ".join(str(exc).split())[:200]
         raise InputError(f"{str(p)!r} is not a plantwatch model file ({msg})", "weights") from exc
     model.eval()
