@@ -63,6 +63,20 @@ def test_resume_gives_the_uninterrupted_state(data, tmp_path):
     assert 0.0 <= second["threshold"] <= 1.0
 
 
+def test_loader_workers_and_two_datasets_give_the_same_run(data, tmp_path):
+    """Items depend only on (seed, epoch, index): a data-loader process changes nothing, and a
+    list of dataset folders reads as their concatenation (here the same folder twice)."""
+    gas_model = {**TINY_MODEL, "gas_map": True}
+    base = train(_cfg(data, model=gas_model, train_data=[str(data), str(data)]), tmp_path / "a")
+    loaded = train(
+        _cfg(data, model=gas_model, train_data=[str(data), str(data)], workers=1), tmp_path / "b"
+    )
+    assert base["gas"] == loaded["gas"] and base["loss"] == loaded["loss"]
+    a, b = _state(tmp_path / "a" / "model.pt"), _state(tmp_path / "b" / "model.pt")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert a["to_heatmap.weight"].shape[0] == 2  # source heatmap + gas map
+
+
 def test_run_folder_rules(data, tmp_path):
     cfg = _cfg(data, steps=1)
     with pytest.raises(InputError, match="resume"):

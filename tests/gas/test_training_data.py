@@ -42,11 +42,12 @@ class _BlobClips:
             src = np.array([rng.uniform(15, W - 16), rng.uniform(12, H - 13)])
             shake = rng.normal(0, 1.5, (T, 2)) if k % 2 else np.zeros((T, 2))
             vv, uu = np.mgrid[0:H, 0:W]
-            frames, per_frame = [], []
+            frames, per_frame, column = [], [], []
             for t in range(T):
                 u, v = src + shake[t]
                 blob = 6.0 * np.exp(-((uu - u) ** 2 + (vv - v) ** 2) / (2 * 4.0**2))
                 frames.append(290 + 2 * _shift(texture, *shake[t]) + blob.astype(np.float32))
+                column.append(500.0 * blob)  # gas [ppm·m] where the blob is, shaken with it
                 per_frame.append([float(u), float(v)])
             labels = {
                 "leak": True,
@@ -55,7 +56,8 @@ class _BlobClips:
                 "source_px_per_frame": per_frame,
                 "z_px_s": 0.0,
             }
-            self.items.append((np.stack(frames).astype(np.float32), None, labels))
+            gas = np.stack(column).astype(np.float32)
+            self.items.append((np.stack(frames).astype(np.float32), gas, labels))
 
     def __len__(self) -> int:
         return len(self.items)
@@ -87,6 +89,28 @@ def test_label_sits_on_the_blob_after_augmentation(augment):
     # the brightest model pixel is the labelled one (integer peak vs sub-pixel label, shake)
     assert max(errors) <= 1.5
     assert augment is None or flips > 0
+
+
+@pytest.mark.parametrize("augment", [None, AugmentConfig(text_probability=0.0)])
+def test_gas_map_target_follows_flips_and_stabilisation(augment):
+    """The dense gas target lands where the gas is in the model input, on shaking clips too."""
+    ds = _windows(augment)
+    for epoch in range(2):
+        ds.set_epoch(epoch)
+        for i in range(len(ds)):
+            item = ds[i]
+            gas = item["gas"].numpy()
+            assert gas.shape == (CFG.height_px, CFG.width_px)
+            assert 0.0 <= gas.min() and gas.max() <= 1.0 and gas.max() > 0.9
+            vv, uu = np.mgrid[0 : CFG.height_px, 0 : CFG.width_px]
+            centre = np.array([(uu * gas).sum(), (vv * gas).sum()]) / gas.sum()
+            assert np.abs(centre - item["xy"].numpy()).max() <= 0.5
+
+
+def test_no_leak_clip_has_an_empty_gas_map():
+    from plantwatch.gas.training_data import gas_target
+
+    assert not gas_target(None, CFG).any()
 
 
 def test_eval_target_is_the_source_in_the_reference_frame():

@@ -35,7 +35,16 @@ from plantwatch.gas.clip import simulate_clip
 from plantwatch.gas.outputs import write_json_atomic
 from plantwatch.gas.randomize import RandomSceneOptions, random_scene
 
-__all__ = ["DatasetSpec", "ShardTask", "generate_dataset", "open_dataset", "simulate_shard"]
+__all__ = [
+    "DatasetSpec",
+    "ShardTask",
+    "SimDataset",
+    "SimDatasets",
+    "generate_dataset",
+    "open_dataset",
+    "open_datasets",
+    "simulate_shard",
+]
 
 INDEX_FILE = "index.json"
 SUMMARY_KEYS = (
@@ -345,6 +354,38 @@ class SimDataset:
             group.attrs["labels"][k],
         )
 
+    def labels(self, i: int) -> dict[str, Any]:
+        """Clip i's labels without reading its frames."""
+        row = self.index["clips"][i]
+        labels: dict[str, Any] = self._group(row["shard"]).attrs["labels"][row["position"]]
+        return labels
+
+
+class SimDatasets:
+    """Several datasets read as one (clip i of the whole = clip j of one part), e.g. a training
+    set grown by a second ``plantwatch gas dataset`` run from another seed range."""
+
+    def __init__(self, parts: list[SimDataset]) -> None:
+        self.parts = parts
+        self._starts = np.cumsum([0] + [len(p) for p in parts])
+
+    def __len__(self) -> int:
+        return int(self._starts[-1])
+
+    def _locate(self, i: int) -> tuple[SimDataset, int]:
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        k = int(np.searchsorted(self._starts, i, side="right")) - 1
+        return self.parts[k], i - int(self._starts[k])
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+        part, j = self._locate(i)
+        return part[j]
+
+    def labels(self, i: int) -> dict[str, Any]:
+        part, j = self._locate(i)
+        return part.labels(j)
+
 
 def open_dataset(path: str | Path) -> SimDataset:
     """Open a dataset folder written by ``generate_dataset``."""
@@ -352,3 +393,12 @@ def open_dataset(path: str | Path) -> SimDataset:
     if not (root / INDEX_FILE).is_file():
         raise InputError(f"{str(root)!r} is not a plantwatch dataset (no {INDEX_FILE})")
     return SimDataset(root)
+
+
+def open_datasets(paths: str | Path | Sequence[str | Path]) -> SimDataset | SimDatasets:
+    """One dataset folder, or a list of them read as one."""
+    if isinstance(paths, (str, Path)):
+        return open_dataset(paths)
+    if not paths:
+        raise InputError("no dataset folders given", field="data")
+    return SimDatasets([open_dataset(p) for p in paths])

@@ -55,6 +55,10 @@ class ModelConfig:
     z_scale_px_s: float = 100.0  # Z is predicted as Z / z_scale (keeps the target near unit size)
     heatmap_sigma_px: float = 1.0  # std of the target Gaussian, in model pixels
     groups: int = 4  # GroupNorm groups (batch-size independent: small CPU batches, DDP)
+    # heatmap head also paints where gas is visible (trained on the simulator's column density):
+    # a dense target that teaches the encoder to see gas far faster than one point per clip, and
+    # whose top pixels feed the leak score
+    gas_map: bool = False
     extra: dict[str, Any] = field(default_factory=dict)  # free-form notes, ignored by the model
 
     def __post_init__(self) -> None:
@@ -234,7 +238,8 @@ class LeakModel(nn.Module):
       :func:`peak_from_logits` on ``heatmap`` for the sub-pixel argmax at inference);
     * ``z`` (B,): depth-direction flow Z [px/s];
     * ``leak_logit`` (B,): leak score (sigmoid -> probability);
-    * ``heatmap`` (B, H, W): source logits (heatmap model only).
+    * ``heatmap`` (B, H, W): source logits (heatmap model only);
+    * ``gas`` (B, H, W): visible-gas logits (heatmap model with ``gas_map`` only).
     """
 
     def __init__(self, cfg: ModelConfig) -> None:
@@ -252,10 +257,11 @@ class LeakModel(nn.Module):
             self.up2 = UpBlock2d(w3, w2, w2, cfg.groups)
             self.up1 = UpBlock2d(w2, w1, w1, cfg.groups)
             self.up0 = UpBlock2d(w1, w0, w0, cfg.groups)
-            self.to_heatmap = nn.Conv2d(w0, 1, 1)
+            self.to_heatmap = nn.Conv2d(w0, 2 if cfg.gas_map else 1, 1)
             # Z and leak read from pooled bottleneck features plus decoder features pooled under
-            # the heatmap: Z is the flow *at the source*, so look where the source is.
-            self.out = nn.Linear(64 + w0, 2)
+            # the heatmap: Z is the flow *at the source*, so look where the source is; with a gas
+            # map also its top-k mean and mean probability (how much gas is seen).
+            self.out = nn.Linear(64 + w0 + (2 if cfg.gas_map else 0), 2)
 
     def forward(self, clip: Tensor) -> dict[str, Tensor]:
         cfg = self.cfg
@@ -270,17 +276,26 @@ class LeakModel(nn.Module):
         x = self.up2(x, skips[2])  # (B, w2, H/4, W/4)
         x = self.up1(x, skips[1])  # (B, w1, H/2, W/2)
         x = self.up0(x, skips[0])  # (B, w0, H, W)
-        logits = self.to_heatmap(x)[:, 0]  # (B, H, W)
+        maps = self.to_heatmap(x)  # (B, 1 or 2, H, W)
+        logits = maps[:, 0]  # (B, H, W)
         b = logits.shape[0]
         prob = logits.reshape(b, -1).softmax(dim=1)  # (B, H*W)
         at_source = torch.einsum("bn,bcn->bc", prob, x.reshape(b, x.shape[1], -1))  # (B, w0)
-        raw = self.out(torch.cat([pooled, at_source], dim=1))  # (B, 2)
-        return {
+        features = [pooled, at_source]
+        if cfg.gas_map:
+            gas_p = maps[:, 1].reshape(b, -1).sigmoid()  # (B, H*W)
+            k = max(1, gas_p.shape[1] // 100)
+            features.append(torch.stack([gas_p.topk(k, dim=1).values.mean(1), gas_p.mean(1)], 1))
+        raw = self.out(torch.cat(features, dim=1))  # (B, 2)
+        result = {
             "xy": soft_argmax(logits),
             "z": raw[:, 0] * cfg.z_scale_px_s,
             "leak_logit": raw[:, 1],
             "heatmap": logits,
         }
+        if cfg.gas_map:
+            result["gas"] = maps[:, 1]
+        return result
 
 
 def build_model(cfg: ModelConfig) -> LeakModel:

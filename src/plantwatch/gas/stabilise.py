@@ -15,7 +15,13 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["ECC_MAX_CHANGE_PX", "MIN_SHIFT_PX", "estimate_shifts", "stabilise_frames"]
+__all__ = [
+    "ECC_MAX_CHANGE_PX",
+    "MIN_SHIFT_PX",
+    "estimate_shifts",
+    "shift_back",
+    "stabilise_frames",
+]
 
 MIN_SHIFT_PX = 0.05  # below this rms shift the footage counts as steady and is left alone
 ECC_MAX_CHANGE_PX = 1.0  # an ECC refinement further than this from phase correlation diverged
@@ -26,11 +32,13 @@ def estimate_shifts(frames: NDArray[np.floating], refine: bool = True) -> NDArra
     """(T, H, W) -> (T, 2): how far frame t's content moved (dx, dy) [px] relative to frame 0."""
     t, h, w = frames.shape
     window = cv2.createHanningWindow((w, h), cv2.CV_32F)
-    ref = np.ascontiguousarray(frames[0], dtype=np.float32)
+    # zero-mean frames: the Hanning-windowed mean level (≈ 290 K in kelvin frames) does not move
+    # with the scene and pulls phase correlation towards zero shift
+    ref = np.ascontiguousarray(frames[0] - frames[0].mean(), dtype=np.float32)
     shifts = np.zeros((t, 2))
     criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, _ECC_ITERATIONS, 1e-4)
     for k in range(1, t):
-        frame = np.ascontiguousarray(frames[k], dtype=np.float32)
+        frame = np.ascontiguousarray(frames[k] - frames[k].mean(), dtype=np.float32)
         (dx, dy), _ = cv2.phaseCorrelate(ref, frame, window)
         shifts[k] = (dx, dy)
         if not refine:
@@ -57,15 +65,38 @@ def stabilise_frames(
     back by it. Steady footage (rms shift < :data:`MIN_SHIFT_PX`) is returned unchanged.
     ``refine=False`` skips ECC (15x faster; training uses it).
     """
-    t, h, w = frames.shape
+    t = frames.shape[0]
     shifts = estimate_shifts(frames, refine)
     if float(np.sqrt((shifts**2).sum(axis=1).mean())) < MIN_SHIFT_PX:
         return frames, np.zeros((t, 2))
+    return shift_back(frames, shifts), shifts
+
+
+def shift_back(
+    frames: NDArray[np.float32], shifts: NDArray[np.float64], fill: float | None = None
+) -> NDArray[np.float32]:
+    """Move frame t back by ``shifts[t]`` (dx, dy) [px]: what :func:`stabilise_frames` does
+    with the shifts it measured, reusable for images aligned with the frames (gas column).
+
+    Uncovered border pixels repeat the edge (``fill=None``: a scene goes on past the frame) or
+    take the value ``fill`` (a gas column must not smear gas in from the edge).
+    """
+    t, h, w = frames.shape
     out = np.empty_like(frames)
     out[0] = frames[0]
     for k in range(1, t):
         m = np.array([[1, 0, -shifts[k, 0]], [0, 1, -shifts[k, 1]]], dtype=np.float32)
-        out[k] = cv2.warpAffine(
-            frames[k], m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-        )
-    return out, shifts
+        if fill is None:
+            out[k] = cv2.warpAffine(
+                frames[k], m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+            )
+        else:
+            out[k] = cv2.warpAffine(
+                frames[k],
+                m,
+                (w, h),
+                flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_CONSTANT,
+                borderValue=fill,
+            )
+    return out

@@ -21,12 +21,11 @@ import json
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 import yaml
@@ -46,7 +45,7 @@ MODEL_FILE = "model.pt"
 class TrainConfig:
     """Everything a training run depends on (saved as config.yaml in the run folder)."""
 
-    train_data: str  # dataset folder from `plantwatch gas dataset`
+    train_data: str | list[str]  # dataset folder(s) from `plantwatch gas dataset`
     val_data: str | None = None  # dataset folder for the detection threshold (disjoint seeds)
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
@@ -62,6 +61,8 @@ class TrainConfig:
     xy_weight: float = 1.0
     z_weight: float = 1.0
     leak_weight: float = 1.0
+    gas_weight: float = 1.0  # visible-gas map BCE (models with `gas_map`)
+    workers: int = 0  # data-loader processes preparing batches beside the training step
     detection_rate: float = 0.95  # the threshold keeps at least this share of validation leaks
 
     def to_dict(self) -> dict[str, Any]:
@@ -138,7 +139,15 @@ def loss_terms(
         xy_each = F.smooth_l1_loss(out["xy"], batch["xy"], reduction="none").sum(dim=1)
     xy_loss = (xy_each * valid).sum() / valid.sum().clamp(min=1.0)
     total = cfg.leak_weight * leak_loss + cfg.xy_weight * xy_loss + cfg.z_weight * z_loss
-    return {"loss": total, "leak": leak_loss, "xy": xy_loss, "z": z_loss}
+    terms = {"loss": total, "leak": leak_loss, "xy": xy_loss, "z": z_loss}
+    if "gas" in out:
+        # gas covers a few % of the pixels: weight them up so "no gas anywhere" is not a minimum
+        target = batch["gas"]
+        weight = 1.0 + 9.0 * target
+        gas_loss = F.binary_cross_entropy_with_logits(out["gas"], target, weight=weight)
+        terms["gas"] = gas_loss
+        terms["loss"] = total + cfg.gas_weight * gas_loss
+    return terms
 
 
 # ------------------------------------------------------------------ files
@@ -168,8 +177,39 @@ def save_model_file(
 
 
 def _collate(items: list[dict[str, Any]], device: torch.device) -> dict[str, Tensor]:
-    keys = ("clip", "xy", "z", "leak", "xy_valid")
-    return {k: torch.stack([it[k] for it in items]).to(device) for k in keys}
+    keys = ("clip", "xy", "z", "leak", "xy_valid", "gas")
+    return {k: torch.stack([it[k] for it in items]).to(device) for k in keys if k in items[0]}
+
+
+def _as_list(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return items
+
+
+def _worker_init(_worker_id: int) -> None:
+    import cv2
+
+    cv2.setNumThreads(1)
+    torch.set_num_threads(1)
+
+
+def _batches(
+    data: ClipWindows, batches: list[list[int]], workers: int
+) -> Iterator[list[dict[str, Any]]]:
+    """The items of each batch, prepared in ``workers`` processes beside the training step
+    (items depend only on (seed, epoch, index), so the result is the same with any count)."""
+    if workers <= 0:
+        for idx in batches:
+            yield [data[i] for i in idx]
+        return
+    loader = torch.utils.data.DataLoader(
+        data,
+        batch_sampler=batches,
+        num_workers=workers,
+        collate_fn=_as_list,
+        worker_init_fn=_worker_init,
+        prefetch_factor=4,
+    )
+    yield from loader
 
 
 def _lr(cfg: TrainConfig, step: int) -> float:
@@ -265,15 +305,19 @@ def train(
     terms: dict[str, float] = {}
     stopped_early = False
     net.train()
-    epoch_cached, order = -1, np.zeros(0, np.int64)
+    epoch_cached = -1
+    items_iter: Iterator[list[dict[str, Any]]] = iter(())
     while step < cfg.steps:
         epoch, b = divmod(step, per_epoch)
         if epoch != epoch_cached:
             sampler.set_epoch(epoch)
             data.set_epoch(epoch)
-            order, epoch_cached = np.fromiter(iter(sampler), np.int64), epoch
-        idx = order[b * cfg.batch_size : (b + 1) * cfg.batch_size]
-        batch = _collate([data[int(i)] for i in idx], device)
+            order = [int(i) for i in sampler]
+            batches = [
+                order[k * cfg.batch_size : (k + 1) * cfg.batch_size] for k in range(b, per_epoch)
+            ]
+            items_iter, epoch_cached = _batches(data, batches, cfg.workers), epoch
+        batch = _collate(next(items_iter), device)
         for group in opt.param_groups:
             group["lr"] = _lr(cfg, step)
         losses = loss_terms(net(batch["clip"]), batch, cfg)

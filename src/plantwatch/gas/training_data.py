@@ -33,10 +33,10 @@ import torch
 from numpy.typing import NDArray
 
 from plantwatch.errors import InputError
-from plantwatch.gas.dataset import open_dataset
+from plantwatch.gas.dataset import open_datasets
 from plantwatch.gas.display import apply_palette, gray_from_palette, to_8bit
 from plantwatch.gas.models import ModelConfig
-from plantwatch.gas.stabilise import stabilise_frames
+from plantwatch.gas.stabilise import shift_back, stabilise_frames
 
 __all__ = [
     "LOW_CONTRAST_K",
@@ -44,6 +44,7 @@ __all__ = [
     "AugmentConfig",
     "ClipWindows",
     "clip_tags",
+    "gas_target",
     "match_frame_gain",
     "prepare_window",
     "thermal_contrast_k",
@@ -67,6 +68,9 @@ SPLIT_TAGS = (
 # is then a few tenths of a kelvin at most (about a quarter of the random-scene leaks).
 LOW_CONTRAST_K = 1.0
 _CONTRAST_RADIUS_PX = 12.0  # background ring around the source used for the contrast [px]
+# Column density at which the gas-map target is 1 - 1/e: about what an OGI camera shows at a few
+# kelvin of contrast (methane NECL of cooled MWIR cameras is some tens to a hundred ppm·m).
+GAS_MAP_PPM_M = 100.0
 _TEXTS = ("23.4 C", "GF320", "12:03:41", "HSM", "Span 4.0", "-20.0..350.0 C", "REC", "x2")
 
 
@@ -137,6 +141,19 @@ def prepare_window(frames: NDArray[np.floating], cfg: ModelConfig) -> NDArray[np
         [cv2.resize(f, (cfg.width_px, cfg.height_px), interpolation=cv2.INTER_AREA) for f in x]
     )
     return match_frame_gain(small)[None].astype(np.float32)
+
+
+def gas_target(column_ppm_m: NDArray[np.floating] | None, cfg: ModelConfig) -> NDArray[np.float32]:
+    """(T, H, W) column density of the window [ppm·m] -> (h, w) visible-gas map in [0, 1].
+
+    The dense target of the heatmap model's gas map: 1 - exp(-N/``GAS_MAP_PPM_M``) of the
+    window's time-mean column, downsampled like the frames. Zeros without a column (no leak).
+    """
+    if column_ppm_m is None:
+        return np.zeros((cfg.height_px, cfg.width_px), np.float32)
+    mean = np.asarray(column_ppm_m, np.float32).mean(axis=0)
+    small = cv2.resize(mean, (cfg.width_px, cfg.height_px), interpolation=cv2.INTER_AREA)
+    return (1.0 - np.exp(-np.maximum(small, 0.0) / GAS_MAP_PPM_M)).astype(np.float32)
 
 
 # ------------------------------------------------------------------ tags
@@ -249,8 +266,9 @@ class ClipWindows(torch.utils.data.Dataset[dict[str, Any]]):
     """One model window per simulated clip, with targets in model pixels.
 
     Items are dicts: ``clip`` (1, T, h, w) float32, ``xy`` (2,) source [model px], ``z`` Z
-    [px/s], ``leak`` 0/1, ``xy_valid`` 0/1 (a leak with its source inside the image), ``xy_px``
-    the target in the clip's own pixels (float64), ``index``. Windows are stabilised
+    [px/s], ``leak`` 0/1, ``xy_valid`` 0/1 (a leak with its source inside the image), ``gas``
+    (h, w) visible-gas map (:func:`gas_target`), ``xy_px`` the target in the clip's own pixels
+    (float64), ``index``. ``root`` is a dataset folder or a list of them. Windows are stabilised
     (:func:`~plantwatch.gas.stabilise.stabilise_frames`) as ``detect`` does.
     With ``augment`` the camera emulation runs, seeded by (seed, epoch, index), so an epoch is
     reproducible and a resumed training run sees exactly the same data.
@@ -258,12 +276,12 @@ class ClipWindows(torch.utils.data.Dataset[dict[str, Any]]):
 
     def __init__(
         self,
-        root: str | Path,
+        root: str | Path | list[str] | list[Path],
         cfg: ModelConfig,
         augment: AugmentConfig | None = None,
         seed: int = 0,
     ) -> None:
-        self.data = open_dataset(root)
+        self.data = open_datasets(root)
         if len(self.data) == 0:
             raise InputError(f"dataset {str(root)!r} holds no clips", field="data")
         self.cfg = cfg
@@ -278,13 +296,10 @@ class ClipWindows(torch.utils.data.Dataset[dict[str, Any]]):
         self.epoch = epoch
 
     def labels(self, i: int) -> dict[str, Any]:
-        row = self.data.index["clips"][i]
-        group = self.data._group(row["shard"])
-        labels: dict[str, Any] = group.attrs["labels"][row["position"]]
-        return labels
+        return self.data.labels(i)
 
     def __getitem__(self, i: int) -> dict[str, Any]:
-        frames_k, _column, labels = self.data[i]
+        frames_k, column_k, labels = self.data[i]
         cfg, aug = self.cfg, self.augment
         rng = np.random.default_rng([self.seed, self.epoch, i])
         fps = float(labels["fps"])
@@ -308,6 +323,7 @@ class ClipWindows(torch.utils.data.Dataset[dict[str, Any]]):
                 window = _eight_bit(window, aug, rng)
         h, w = window.shape[1:]
         leak = bool(labels["leak"])
+        column = np.asarray(column_k[idx], np.float32) if leak and column_k is not None else None
         # target: the source where it appears in the window's first frame, the frame that
         # stabilisation registers the window to (the nominal source_px plus that frame's shake)
         per_frame = labels.get("source_px_per_frame") if leak else None
@@ -316,8 +332,11 @@ class ClipWindows(torch.utils.data.Dataset[dict[str, Any]]):
         if aug is not None and rng.random() < aug.flip_probability:
             window = window[:, :, ::-1]
             xy[0] = (w - 1) - xy[0]
+            column = column[:, :, ::-1] if column is not None else None
         # as detect does; ECC refinement (15x slower) only outside training
-        window, _shifts = stabilise_frames(np.ascontiguousarray(window), refine=aug is None)
+        window, shifts = stabilise_frames(np.ascontiguousarray(window), refine=aug is None)
+        if column is not None and np.any(shifts):
+            column = shift_back(np.ascontiguousarray(column), shifts, fill=0.0)
         clip = prepare_window(window, cfg)
         xy_model = (xy + 0.5) * np.array([cfg.width_px / w, cfg.height_px / h]) - 0.5
         inside = bool(
@@ -331,6 +350,7 @@ class ClipWindows(torch.utils.data.Dataset[dict[str, Any]]):
             "z": torch.tensor(float(labels["z_px_s"]), dtype=torch.float32),
             "leak": torch.tensor(float(leak)),
             "xy_valid": torch.tensor(float(inside)),
+            "gas": torch.from_numpy(gas_target(column, cfg)),
             "xy_px": torch.tensor(xy, dtype=torch.float64),
             "index": i,
         }
