@@ -51,12 +51,14 @@ def test_photo_is_stored_under_its_hash_with_a_row(store, people, tmp_path, site
             sha, src.stat().st_size, "image/jpeg")  # fmt: skip
         assert photo.meta_json == {"gsd_cm": 0.5, "lat": 35.5}
         box = {"x": 3, "y": 4, "w": 10, "h": 5}
-        finding = service.add_finding(s, photo_id, "corrosion", "high", box, "rust", "inspector")
+        finding = service.add_finding(s, photo_id, "corrosion", "urgent", box, "rust", "inspector")
         assert (finding.severity, finding.facility_key) == (4, "T-001")
         unit = {"x": 0, "y": 0, "w": 1, "h": 1}
         for args, error, field in [
             ((photo_id, "dirt", 2, unit, "", "inspector"), InputError, "defect"),
             ((photo_id, "crack", 9, unit, "", "inspector"), InputError, "severity"),
+            ((photo_id, "crack", 5, unit, "", "inspector"), InputError, "severity"),
+            ((photo_id, "crack", "high", unit, "", "inspector"), InputError, "severity"),
             ((photo_id, "crack", 2, {**unit, "w": 0}, "", "inspector"), InputError, "region.w"),
             ((photo_id, "crack", 2, unit, "", "pilot"), PermissionDenied, None),
             ((999, "crack", 2, unit, "", "inspector"), NotFound, None),
@@ -67,6 +69,14 @@ def test_photo_is_stored_under_its_hash_with_a_row(store, people, tmp_path, site
     with store.session() as s:
         report = service.verify_store(s, store, deep=True)
     assert report.ok and report.orphans == [], report.lines()
+
+
+def test_store_severity_scale_is_the_inspection_scale():
+    """The store, the web form and the report share defects.yaml's levels (1..4, same ids)."""
+    from plantwatch.drone.findings import severities
+    from plantwatch.store.files import SEVERITY_NAMES
+
+    assert SEVERITY_NAMES == {sev.id: level for level, sev in severities().items()}
 
 
 REFUSED = [

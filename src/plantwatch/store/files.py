@@ -63,7 +63,9 @@ __all__ = [
 _CHUNK = 1 << 20
 
 # finding severities: 1 (cosmetic, note it) .. 5 (critical, act now); names accepted too
-SEVERITY_NAMES: dict[str, int] = {"low": 2, "medium": 3, "high": 4, "critical": 5}
+# The four-step scale of data/inspection/defects.yaml (the UI, the report and the conventional-
+# inspection list use it; tests/store/test_files.py checks that the two agree).
+SEVERITY_NAMES: dict[str, int] = {"observe": 1, "plan_repair": 2, "inspect_by_hand": 3, "urgent": 4}
 
 # accepted upload types: name -> (extension, test on the first bytes)
 PHOTO_TYPES: dict[str, tuple[str, Callable[[bytes], bool]]] = {
@@ -234,10 +236,11 @@ def _severity(value: object) -> int:
             return SEVERITY_NAMES[key]
         if key.isdigit():
             value = int(key)
-    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5:
+    top = max(SEVERITY_NAMES.values())
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= top:
         return value
     raise InputError(
-        f"must be 1..5 or one of {', '.join(SEVERITY_NAMES)}, got {value!r}", field="severity"
+        f"must be 1..{top} or one of {', '.join(SEVERITY_NAMES)}, got {value!r}", field="severity"
     )
 
 
@@ -281,7 +284,8 @@ def add_finding(
     defect
         One of :data:`~plantwatch.store.models.DEFECTS`.
     severity
-        1..5 or ``low``/``medium``/``high``/``critical`` (2..5, :data:`SEVERITY_NAMES`).
+        1..4 or its id ``observe``/``plan_repair``/``inspect_by_hand``/``urgent``
+        (:data:`SEVERITY_NAMES`, the scale of ``defects.yaml``).
     region
         ``{x, y, w, h}`` [px] on the photo.
     facility_key

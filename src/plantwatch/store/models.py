@@ -353,7 +353,7 @@ class Finding(Base):
     photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id"), index=True)
     facility_key: Mapped[str | None] = mapped_column(String(_USERNAME), default=None)
     defect: Mapped[str] = mapped_column(String(32))
-    severity: Mapped[int] = mapped_column(Integer)  # 1 (cosmetic) .. 5 (critical)
+    severity: Mapped[int] = mapped_column(Integer)  # 1 observe .. 4 urgent (defects.yaml)
     region_json: Mapped[dict[str, Any]] = mapped_column()  # {x, y, w, h} [px]
     note: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(_USERNAME))
