@@ -80,3 +80,16 @@ def test_random_scene_is_deterministic_and_varied():
     occluding = sum(any(o.type in ("pipe", "pipe_rack") for o in s.objects) for s in scenes)
     assert occluding >= 15
     assert all(s.leak is not None for s in scenes)
+
+
+def test_random_scene_drops_an_object_the_camera_stands_in():
+    """A drawn object around the camera is dropped, the rest of the scene kept as drawn."""
+    from plantwatch.gas.randomize import _without_objects_around_camera
+    from plantwatch.gas.scene import TankSpec
+
+    scene = random_scene(3)
+    x, y, _z = scene.camera.position_m
+    tank = TankSpec(type="tank", base_center_m=(x + 1.0, y, 0.0), diameter_m=6.0, height_m=9.0)
+    crowded = scene.model_copy(update={"objects": [*scene.objects, tank]})
+    assert _without_objects_around_camera(crowded) == scene
+    assert _without_objects_around_camera(scene) is scene

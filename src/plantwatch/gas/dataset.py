@@ -160,26 +160,8 @@ def simulate_shard(task: ShardTask) -> list[dict[str, Any]]:
 
 
 def _simulate_seed(seed: int, options: RandomSceneOptions) -> Any:
-    """Simulate the random scene of ``seed``; objects the camera was drawn inside are dropped.
-
-    The random-scene draw can (rarely) put the camera inside an object (e.g. seed 832, inside a
-    tank), which ``simulate_clip`` rightly refuses; a dataset keeps the seed and the rest of
-    the scene instead of failing, and notes it in the labels (``dropped_objects``).
-    """
-    from plantwatch.gas.clip import build_primitives
-
-    scene = random_scene(seed, options)
-    cam = np.array(scene.camera.position_m, dtype=np.float64)[None, :]
-    prims, owners = build_primitives(scene)
-    inside = {id(o) for p, o in zip(prims, owners, strict=True) if bool(p.contains(cam)[0])}
-    if inside:
-        keep = [o for o in scene.objects if id(o) not in inside]
-        dropped = len(scene.objects) - len(keep)
-        scene = scene.model_copy(update={"objects": keep})
-        clip = simulate_clip(scene, seed)
-        clip.labels["dropped_objects"] = dropped
-        return clip
-    return simulate_clip(scene, seed)
+    """Simulate the random scene of ``seed`` (which never puts the camera inside an object)."""
+    return simulate_clip(random_scene(seed, options), seed)
 
 
 def _tasks(spec: DatasetSpec, out: Path, shard_size: int) -> list[ShardTask]:

@@ -265,7 +265,25 @@ def random_scene(seed: int, options: RandomSceneOptions | None = None) -> SceneS
                     "temperature_offset_k": round(rng.uniform(-3, 5), 2),
                 }
             )
-    return scene_from_dict(scene)
+    return _without_objects_around_camera(scene_from_dict(scene))
+
+
+def _without_objects_around_camera(scene: SceneSpec) -> SceneSpec:
+    """Drop any drawn object the camera stands inside (``simulate_clip`` refuses such scenes).
+
+    The placement rules keep objects clear of the camera (``_clear_of_camera``), but wide
+    background objects can still reach over it (seed 832: a tank); dropping them here, after
+    every random number is drawn, keeps the rest of the scene and the seed's other draws the
+    same.
+    """
+    from plantwatch.gas.clip import build_primitives  # clip does not import this module
+
+    cam = np.array(scene.camera.position_m, dtype=np.float64)[None, :]
+    prims, owners = build_primitives(scene)
+    inside = {id(o) for p, o in zip(prims, owners, strict=True) if bool(p.contains(cam)[0])}
+    if not inside:
+        return scene
+    return scene.model_copy(update={"objects": [o for o in scene.objects if id(o) not in inside]})
 
 
 def _clear_of_camera(pipe: dict[str, Any], cam: np.ndarray) -> bool:
