@@ -224,3 +224,17 @@ def test_yaml_reads_times_as_text_and_rejects_duplicate_keys(tmp_path):
     path.write_text("a: [1, 2\n", encoding="utf-8")
     with pytest.raises(InputError, match="not valid YAML"):
         regdata.read_yaml(path)
+
+
+def test_checklists_are_parsed_once_and_reread_when_edited(data_copy):
+    first = regdata.load_checklists(data_copy)
+    assert regdata.load_checklists(data_copy) is first  # cached: same file versions
+    path = data_copy / "checklists" / "table_4_1.yaml"
+
+    def retitle(d):
+        d["title"]["en"] = "Edited pre-flight checks"
+
+    _edit(path, retitle)
+    edited = regdata.load_checklists(data_copy)
+    assert edited is not first
+    assert regdata.load_checklist("4.1", data_copy).title.en == "Edited pre-flight checks"

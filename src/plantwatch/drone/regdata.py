@@ -27,6 +27,7 @@ operation files mean what they say.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -512,11 +513,22 @@ def _load_checklist_file(path: Path, root: Path) -> Checklist:
 
 
 def load_checklists(data_dir: str | Path | None = None) -> tuple[Checklist, ...]:
-    """Every checklist of ``checklists/table_*.yaml``, in table order (3.3, 4.1, …, 4.9)."""
+    """Every checklist of ``checklists/table_*.yaml``, in table order (3.3, 4.1, …, 4.9).
+
+    Parsed once per version of the files (the web app records checklist answers one by one, and
+    re-parsing ten YAML files cost ~15 ms a write); an edited file is read again.
+    """
     root = _root(data_dir)
     files = sorted((root / "checklists").glob("*.yaml"))
     if not files:
         raise DataError(f"{_display(root / 'checklists', root)}/*.yaml: no checklist files")
+    stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    return _parse_checklists(root, stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_checklists(root: Path, stamp: tuple[tuple[str, int, int], ...]) -> tuple[Checklist, ...]:
+    files = [Path(name) for name, _mtime, _size in stamp]
     checklists = [_load_checklist_file(file, root) for file in files]
     checklists.sort(key=lambda c: tuple(int(part) for part in c.table.split(".")))
     _check_unique((c.table for c in checklists), "data/checklists (table)")
