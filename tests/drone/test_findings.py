@@ -5,7 +5,6 @@ poppler's pdftotext, and the ``plantwatch drone report`` command."""
 from __future__ import annotations
 
 import base64
-import json
 import re
 import shutil
 import subprocess
@@ -34,12 +33,14 @@ from plantwatch.drone.findings import (
     write_inspection_report,
 )
 from plantwatch.drone.mission import MissionResult, write_mission
-from plantwatch.drone.model import PlanOptions, Site
+from plantwatch.drone.model import PlanOptions
 from plantwatch.drone.photo_synth import write_plan_photos
 from plantwatch.drone.photos import survey_photos
 from plantwatch.drone.planner import plan_inspection
-from plantwatch.drone.site import enu_to_wgs84, load_site
+from plantwatch.drone.site import load_site
 from plantwatch.errors import InputError
+
+from .conftest import write_two_tank_site
 
 pytest.importorskip("piexif")
 
@@ -49,53 +50,12 @@ TAKEN = 12  # only the first shots are flown: the rest must show up as not taken
 needs_pdftotext = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler missing")
 
 
-def _lonlat(x_m: float, y_m: float) -> list[float]:
-    origin = Site("origin", 35.5, 139.78, 0.0, (), (), ())
-    lat, lon, _ = enu_to_wgs84(origin, np.array([[x_m, y_m, 0.0]]))[0]
-    return [round(float(lon), 10), round(float(lat), 10)]
-
-
 @pytest.fixture(scope="module")
 def flight(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A two-tank site planned with TESTCAM, and the first TAKEN shots flown: (plan, photos)."""
     folder = tmp_path_factory.mktemp("inspection")
-    features: list[dict[str, Any]] = [
-        {
-            "type": "Feature",
-            "properties": {
-                "kind": "facility",
-                "type": "fixed_roof_tank",
-                "id": tid,
-                "name": f"tank {tid}",
-                "diameter_m": d,
-                "height_m": h,
-            },
-            "geometry": {"type": "Point", "coordinates": _lonlat(x, 0.0)},
-        }
-        for tid, x, d, h in (("T-1", 0.0, 10, 8), ("T-2", 30.0, 8, 6))
-    ]
-    features.append(
-        {
-            "type": "Feature",
-            "properties": {"kind": "takeoff", "id": "TO-1"},
-            "geometry": {"type": "Point", "coordinates": _lonlat(0.0, -40.0)},
-        }
-    )
-    site_path = folder / "site.geojson"
-    site_path.write_text(
-        json.dumps(
-            {
-                "type": "FeatureCollection",
-                "properties": {
-                    "name": "report test site",
-                    "origin_lat_deg": 35.5,
-                    "origin_lon_deg": 139.78,
-                    "origin_alt_m": 0.0,
-                },
-                "features": features,
-            }
-        )
-    )
+    # no boundary: the flight (and the photos the test flies) are those of the site without one
+    site_path = write_two_tank_site(folder, "report test site", boundary=False)
     site = load_site(site_path)
     plan = plan_inspection(site, TESTCAM, PlanOptions(gsd_mm=12.0))
     write_mission(

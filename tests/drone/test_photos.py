@@ -44,13 +44,14 @@ from plantwatch.drone.photos import (
     survey_to_json,
 )
 from plantwatch.drone.planner import plan_inspection
-from plantwatch.drone.site import enu_to_wgs84, load_site
+from plantwatch.drone.site import load_site
 from plantwatch.errors import InputError
+
+from .conftest import ORIGIN, write_two_tank_site
 
 pytest.importorskip("piexif")
 
 JST = timezone(timedelta(hours=9))
-ORIGIN = (35.5, 139.78)
 P4RTK = get_camera("dji-phantom4-rtk")
 # A small camera that is not a preset (800 x 600 px keeps photos small): 7.2 x 5.4 mm sensor
 # (9.0 mm diagonal) and a 5 mm lens, so FocalLengthIn35mmFilm = 24.04 -> 24 (0.2 % off).
@@ -68,57 +69,9 @@ REQUIRED_KEYS = {
 }
 
 
-def _lonlat(x_m: float, y_m: float) -> list[float]:
-    origin = Site("origin", *ORIGIN, 0.0, (), (), ())
-    lat, lon, _ = enu_to_wgs84(origin, np.array([[x_m, y_m, 0.0]]))[0]
-    return [round(float(lon), 10), round(float(lat), 10)]
-
-
 def write_site(folder: Path) -> Path:
-    """Two fixed-roof tanks: T-1 (10 m x 8 m) at the origin, T-2 (8 m x 6 m) 30 m east."""
-    features: list[dict[str, Any]] = [
-        {
-            "type": "Feature",
-            "properties": {
-                "kind": "facility",
-                "type": "fixed_roof_tank",
-                "id": tid,
-                "name": f"tank {tid}",
-                "diameter_m": d,
-                "height_m": h,
-            },
-            "geometry": {"type": "Point", "coordinates": _lonlat(x, 0.0)},
-        }
-        for tid, x, d, h in (("T-1", 0.0, 10, 8), ("T-2", 30.0, 8, 6))
-    ]
-    features.append(
-        {
-            "type": "Feature",
-            "properties": {"kind": "takeoff", "id": "TO-1"},
-            "geometry": {"type": "Point", "coordinates": _lonlat(0.0, -40.0)},
-        }
-    )
-    ring = [_lonlat(x, y) for x, y in ((-60, -60), (90, -60), (90, 60), (-60, 60), (-60, -60))]
-    features.append(
-        {
-            "type": "Feature",
-            "properties": {"kind": "boundary", "id": "B"},
-            "geometry": {"type": "Polygon", "coordinates": [ring]},
-        }
-    )
-    data = {
-        "type": "FeatureCollection",
-        "properties": {
-            "name": "photo test site",
-            "origin_lat_deg": ORIGIN[0],
-            "origin_lon_deg": ORIGIN[1],
-            "origin_alt_m": 0.0,
-        },
-        "features": features,
-    }
-    path = folder / "site.geojson"
-    path.write_text(json.dumps(data))
-    return path
+    """Two fixed-roof tanks inside a site boundary (conftest.write_two_tank_site)."""
+    return write_two_tank_site(folder, "photo test site")
 
 
 def write_plan(folder: Path, site_path: Path) -> Path:
