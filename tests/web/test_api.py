@@ -5,7 +5,9 @@ photos with EXIF and findings, gas uploads queued for analysis, the audit log. I
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -432,6 +434,130 @@ def test_every_page_renders_for_every_role(
             r = c[role].http.get(path)
             assert r.status_code == 200, (role, path, r.text[:300])
             assert f"{role} · {role}" in r.text
+            assert inline_script(r.text) == [], (role, path)
+
+
+class _InlineScript(HTMLParser):
+    """Collects what a ``script-src 'self'`` policy would block: ``<script>`` without ``src``,
+    ``on*=`` event-handler attributes and ``javascript:`` URLs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "script" and not values.get("src"):
+            self.found.append(f"<script> without src at line {self.getpos()[0]}")
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.found.append(f"<{tag} {name}=...>")
+            if (value or "").strip().lower().startswith("javascript:"):
+                self.found.append(f"<{tag} {name}={value!r}>")
+
+
+def _all_routes(routes: Any) -> Iterator[Any]:
+    """Routes, with included routers flattened (FastAPI wraps them)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _all_routes(inner.routes)
+        else:
+            yield route
+
+
+def inline_script(html: str) -> list[str]:
+    parser = _InlineScript()
+    parser.feed(html)
+    parser.close()
+    return parser.found
+
+
+@pytest.mark.parametrize(
+    ("html", "found"),
+    [
+        ('<script src="/static/app.js" defer></script><p onclick2>', ["<p onclick2=...>"]),
+        ("<div><script>alert(1)</script></div>", ["<script> without src at line 1"]),
+        ('<svg><rect onload="x()"/></svg>', ["<rect onload=...>"]),
+        ('<a href=" JavaScript:history.back()">', ["<a href=' JavaScript:history.back()'>"]),
+        ('<button data-action="x" class="one">', []),
+    ],
+)
+def test_inline_script_finder(html: str, found: list[str]) -> None:
+    assert inline_script(html) == found
+
+
+def test_csp_forbids_inline_script_and_no_page_has_any(
+    app: Any, c: dict[str, Client], plan: dict[str, Any], tmp_path: Any
+) -> None:
+    """Every HTML page route is rendered (the role-independent ones by admin; the pages common
+    to all roles are checked for every role in test_every_page_renders_for_every_role) and
+    carries no inline script, while the policy allows scripts from the app only. A new page
+    route fails here until it is added to the list."""
+    import numpy as np
+    from fastapi.testclient import TestClient
+
+    admin, pilot, inspector = c["admin"].http, c["pilot"], c["inspector"]
+    photo = admin.get("/api/photos").json()[-1]["id"]
+    run = pilot.http.post("/api/checklists", json={"table": "3.3"}, headers=pilot.h).json()["id"]
+    clip = tmp_path / "c.npy"
+    np.save(clip, np.zeros((2, 4, 4), dtype=np.float32))
+    video = inspector.http.post(
+        "/api/gas",
+        files={"video": ("c.npy", clip.read_bytes(), "application/octet-stream")},
+        headers=inspector.h,
+    ).json()["id"]
+    pages = {
+        "/login": "/login",
+        "/admin/users": "/admin/users",
+        "/admin/audit": "/admin/audit",
+        "/sites": "/sites",
+        "/sites/{site_id}": f"/sites/{plan['site_id']}?plan={plan['id']}",
+        "/plans": "/plans",
+        "/plans/{plan_id}": f"/plans/{plan['id']}",
+        "/plans/{plan_id}/document": f"/plans/{plan['id']}/document?lang=en&fmt=html",
+        "/checklists": "/checklists",
+        "/checklists/{run_id}": f"/checklists/{run}",
+        "/flights": "/flights",
+        "/maintenance": "/maintenance",
+        "/photos": "/photos",
+        "/photos/{photo_id}": f"/photos/{photo}",
+        "/reports/inspection": f"/reports/inspection?plan_id={plan['id']}",
+        "/gas": "/gas",
+        "/gas/{video_id}": f"/gas/{video}",
+    }
+    binary = {"image", "thumb", "overlay.mp4", "heatmap.png", "{name}"}
+    page_routes = {
+        route.path
+        for route in _all_routes(app.routes)
+        if "GET" in (getattr(route, "methods", None) or ())
+        and not route.path.startswith(("/api/", "/static"))
+        and route.path != "/"
+        and route.path.rsplit("/", 1)[-1] not in binary
+    }
+    assert page_routes == set(pages), page_routes ^ set(pages)
+    anon = TestClient(app)
+    for route, url in pages.items():
+        http = anon if route == "/login" else admin
+        r = http.get(url)
+        assert r.status_code == 200, (url, r.text[:300])
+        assert r.headers["content-type"].startswith("text/html"), url
+        assert inline_script(r.text) == [], (url, inline_script(r.text))
+    # error pages (404, 403) are HTML too
+    for http, url, status in (
+        (admin, "/plans/999999", 404),
+        (c["pilot"].http, "/admin/users", 403),
+    ):
+        r = http.get(url)
+        assert r.status_code == status and inline_script(r.text) == [], url
+    # the policy: scripts from the app only, nothing inline, no eval
+    header = r.headers["content-security-policy"]
+    policy = {k: v for k, _, v in (part.strip().partition(" ") for part in header.split(";"))}
+    assert policy["script-src"] == "'self'"
+    assert policy["default-src"] == "'self'" and policy["object-src"] == "'none'"
+    script = admin.get("/static/app.js")
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    assert re.search(r'<script src="[^"]*/static/app\.js" defer>', admin.get("/sites").text)
 
 
 def test_operation_file_on_a_draft(c: dict[str, Client]) -> None:

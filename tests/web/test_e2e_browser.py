@@ -89,11 +89,25 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+# script errors and Content-Security-Policy refusals seen by any page (none allowed)
+BROWSER_ERRORS: list[str] = []
+
+
 def _page(browser: Any, server: Server, role: str) -> Any:
-    """A fresh browser context (own cookies) logged in through the login form."""
+    """A fresh browser context (own cookies) logged in through the login form; its script
+    errors and CSP refusals go to ``BROWSER_ERRORS``."""
     context = browser.new_context(viewport={"width": 1180, "height": 900}, base_url=server.url)
     context.set_default_timeout(30_000)
     page = context.new_page()
+    page.on(
+        "console",
+        lambda msg: (
+            BROWSER_ERRORS.append(f"{page.url}: {msg.text}")
+            if msg.type == "error" and "Content Security Policy" in msg.text
+            else None
+        ),
+    )
+    page.on("pageerror", lambda exc: BROWSER_ERRORS.append(f"{page.url}: {exc}"))
     page.goto("/plans")
     assert "/login" in page.url  # anonymous: sent to the login page
     page.fill("#username", role)
@@ -116,6 +130,7 @@ def test_plan_approve_fly_inspect(browser: Any, server: Server, tmp_path: Path) 
     _approver_approves(browser, server, flow)
     _pilot_completes_checklist_and_logs_flight(browser, server, flow)
     _inspector_uploads_photo_and_records_finding(browser, server, flow, tmp_path)
+    assert BROWSER_ERRORS == []
 
 
 def _planner_creates_and_submits_a_plan(browser: Any, server: Server, flow: dict[str, Any]) -> None:
@@ -124,6 +139,7 @@ def _planner_creates_and_submits_a_plan(browser: Any, server: Server, flow: dict
     page.set_input_files("#site-file", str(EXAMPLE_SITE))
     page.click("form[action='/sites'] button[type=submit]")
     page.wait_for_url("**/sites/*")
+    flow["site_url"] = page.url
     assert page.locator("svg.sitemap .facility").count() == 17
     _shot(page, "01-site-map")
     page.fill("#plan-name", "tank shells (e2e)")
@@ -142,6 +158,12 @@ def _planner_creates_and_submits_a_plan(browser: Any, server: Server, flow: dict
     page.click("[data-testid=submit-form] button")
     page.wait_for_load_state()
     assert page.get_by_test_id("plan-status").inner_text() == "submitted"
+    # the site map's plan picker reloads the page with the plan's route (static/app.js)
+    page.goto(flow["site_url"])
+    assert page.locator("svg.sitemap .route").count() == 0
+    page.select_option("#plan-overlay", str(flow["plan_id"]))
+    page.wait_for_url(f"**plan={flow['plan_id']}")
+    assert page.locator("svg.sitemap .route").count() >= 1
     page.context.close()
 
 
@@ -203,6 +225,7 @@ def _inspector_uploads_photo_and_records_finding(
     page.goto("/photos")
     page.select_option("#ph-plan", str(flow["plan_id"]))
     page.set_input_files("#ph-files", str(photo))
+    assert page.inner_text("#ph-size").startswith("1 file(s), ")  # static/app.js
     page.click("#photo-upload button[type=submit]")
     page.wait_for_url("**/photos/*")
     facility = page.get_by_test_id("photo-facility").inner_text()
@@ -256,6 +279,7 @@ def test_gas_clip_upload_shows_result(
     assert page.get_by_test_id("gas-facility").inner_text() == "T-101"
     _shot(page, "08-gas-result")
     page.context.close()
+    assert BROWSER_ERRORS == []
 
 
 def _small_clip(tmp_path: Path) -> Path:

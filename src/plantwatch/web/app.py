@@ -14,7 +14,9 @@ Security in one place:
 * library errors map to HTTP codes: InputError 400, PermissionDenied 403, NotFound 404,
   ImmutableError 409; upload errors carry their own (403/413/415);
 * responses carry a strict Content-Security-Policy (no external origins at all: the app works
-  offline and nothing can be pulled in), ``X-Frame-Options: DENY`` and ``nosniff``.
+  offline and nothing can be pulled in; scripts only from ``/static/*.js``, never inline),
+  ``X-Frame-Options: DENY`` and ``nosniff``;
+* log-ins are rate-limited per account and per client address (:mod:`plantwatch.web.ratelimit`).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from plantwatch.web.auth import (
 )
 from plantwatch.web.cache import TTL_S, PageCache
 from plantwatch.web.context import DEFAULT_MAX_UPLOAD_BYTES, WebContext, templates_dir
+from plantwatch.web.ratelimit import LoginLimiter
 from plantwatch.web.uploads import UploadError, clean_incoming
 
 if TYPE_CHECKING:
@@ -62,9 +65,12 @@ log = logging.getLogger("plantwatch.web")
 SESSION_COOKIE = "plantwatch_session"
 SESSION_MAX_AGE_S = 12 * 3600  # one working day; log in again the next
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Scripts only from the app's own files (/static/app.js): no inline <script>, no on*= handlers,
+# no eval. Inline styles stay allowed: the report documents carry their own <style> (they are
+# also saved and printed to PDF standalone) and a few pages use style= attributes.
 _CSP = (
     "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self' "
-    "'unsafe-inline'; script-src 'self' 'unsafe-inline'; object-src 'none'; "
+    "'unsafe-inline'; script-src 'self'; object-src 'none'; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
 
@@ -253,6 +259,7 @@ def create_app(
     preload_detector: bool = False,
     https_only: bool = False,
     page_cache_ttl_s: float = TTL_S,
+    login_limiter: LoginLimiter | None = None,
 ) -> FastAPI:
     """Build the web app over an opened store.
 
@@ -276,6 +283,9 @@ def create_app(
     page_cache_ttl_s
         How long page data computed from the database is reused at most
         (:mod:`plantwatch.web.cache`; 0 turns the cache off).
+    login_limiter
+        Failed-log-in counters (:mod:`plantwatch.web.ratelimit`); default the standard limits
+        on the real clock (tests pass one with a fake clock).
     """
     from plantwatch.web import (
         routes_admin,
@@ -294,7 +304,10 @@ def create_app(
     if removed:
         log.warning("removed %d partial upload(s) left by an interrupted server", removed)
     ctx = WebContext(
-        store=store, max_upload_bytes=max_upload_bytes, cache=PageCache(ttl_s=page_cache_ttl_s)
+        store=store,
+        max_upload_bytes=max_upload_bytes,
+        cache=PageCache(ttl_s=page_cache_ttl_s),
+        login_limiter=login_limiter or LoginLimiter(),
     )
     ctx.runner = AnalysisRunner(store, workers=analysis_workers, on_change=ctx.cache.bump)
 

@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse
 
 from plantwatch.web.auth import SessionUser, csrf_token
 from plantwatch.web.cache import PageCache
+from plantwatch.web.ratelimit import LoginLimiter
 
 if TYPE_CHECKING:
     from plantwatch.drone.model import Site as SiteModel
@@ -55,6 +56,7 @@ class WebContext:
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     runner: AnalysisRunner | None = None
     cache: PageCache = field(default_factory=PageCache)
+    login_limiter: LoginLimiter = field(default_factory=LoginLimiter)
     templates: Jinja2Templates = field(
         default_factory=lambda: Jinja2Templates(directory=str(templates_dir()))
     )

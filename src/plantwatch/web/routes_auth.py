@@ -1,8 +1,12 @@
 """Log in and out (pages and API). Passwords are checked by ``store.service.authenticate``
-(Argon2id); a failed login says only "wrong user name or password"."""
+(Argon2id); a failed login says only "wrong user name or password". Both log-in routes go
+through :class:`plantwatch.web.ratelimit.LoginLimiter` first: too many failures answer 429 with
+``Retry-After`` without checking the password, and each lock-out is an audit entry."""
 
 from __future__ import annotations
 
+import logging
+import math
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -13,10 +17,16 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from plantwatch.web.auth import SessionUser, csrf_token, login_session, logout_session, require
 from plantwatch.web.context import WebContext, web
+from plantwatch.web.ratelimit import Attempt
 
 router = APIRouter()
+log = logging.getLogger("plantwatch.web")
 
 _BAD_LOGIN = "wrong user name or password"
+_TOO_MANY = {
+    "account": "too many failed log-ins for this user name",
+    "client": "too many failed log-ins from this address",
+}
 
 
 def _safe_next(target: str | None) -> str:
@@ -39,6 +49,65 @@ def _authenticate(ctx: WebContext, username: str, password: str) -> SessionUser 
         return SessionUser(id=user.id, username=user.username, role=user.role)
 
 
+def _limited_login(
+    request: Request, ctx: WebContext, username: str, password: str
+) -> tuple[Attempt, SessionUser | None]:
+    """Authenticate through the limiter: a refused attempt (``not attempt.allowed``) never
+    checks the password, so its answer cannot depend on it."""
+    limiter = ctx.login_limiter
+    attempt = limiter.begin(username, request.client.host if request.client else None)
+    if not attempt.allowed:
+        return attempt, None
+    try:
+        user = _authenticate(ctx, username, password)
+    except BaseException:
+        limiter.abandoned(attempt)
+        raise
+    if user is not None:
+        limiter.succeeded(attempt)
+    elif attempt.locks:
+        _record_lockout(ctx, attempt, limiter.window_s)
+    return attempt, user
+
+
+def _record_lockout(ctx: WebContext, attempt: Attempt, window_s: float) -> None:
+    """One audit entry per lock-out (not per refused attempt, so a flood cannot fill the log)."""
+    from plantwatch.store import audit
+    from plantwatch.store.access import SYSTEM
+
+    for scope in attempt.locks:
+        target = attempt.account if scope == "account" else attempt.client
+        log.warning("login lock-out (%s) for %r for %.0f s", scope, target, window_s)
+        try:
+            with ctx.store.session() as s:
+                audit.record(
+                    s,
+                    SYSTEM,
+                    "login.lockout",
+                    "login",
+                    target[:64],
+                    {
+                        "scope": scope,
+                        "username": attempt.account,
+                        "client_ip": attempt.client,
+                        "window_s": window_s,
+                    },
+                )
+        except Exception:  # the lock-out holds in memory; a failed audit write must not undo it
+            log.exception("could not write the login lock-out to the audit log")
+
+
+def _too_many(attempt: Attempt) -> str:
+    wait_min = math.ceil(attempt.retry_after_s / 60)
+    when = f"{wait_min} minute{'s' if wait_min != 1 else ''}"
+    reason = _TOO_MANY[attempt.blocked_by[0]]
+    return f"{reason}: try again in {when}"
+
+
+def _retry_after(attempt: Attempt) -> dict[str, str]:
+    return {"Retry-After": str(attempt.retry_after_s)}
+
+
 @router.get("/")
 def home(user: Annotated[SessionUser, Depends(require())]) -> Response:
     return RedirectResponse("/sites", status_code=303)
@@ -59,7 +128,19 @@ def login_submit(
     password: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    user = _authenticate(ctx, username, password)
+    attempt, user = _limited_login(request, ctx, username, password)
+    if not attempt.allowed:
+        page = ctx.page(
+            request,
+            "login.html",
+            status_code=429,
+            next=_safe_next(next),
+            error=_too_many(attempt),
+            username=username,
+            title="Log in",
+        )
+        page.headers.update(_retry_after(attempt))
+        return page
     if user is None:
         return ctx.page(
             request,
@@ -107,7 +188,13 @@ def api_session(request: Request) -> dict[str, Any]:
 def api_login(
     request: Request, body: LoginBody, ctx: Annotated[WebContext, Depends(web)]
 ) -> Response:
-    user = _authenticate(ctx, body.username, body.password)
+    attempt, user = _limited_login(request, ctx, body.username, body.password)
+    if not attempt.allowed:
+        return JSONResponse(
+            {"error": _too_many(attempt), "status": 429, "retry_after_s": attempt.retry_after_s},
+            status_code=429,
+            headers=_retry_after(attempt),
+        )
     if user is None:
         return JSONResponse({"error": _BAD_LOGIN, "status": 401}, status_code=401)
     login_session(request, user.id)

@@ -233,6 +233,7 @@ def photos_page(
         photos=rows,
         sites=sites,
         plans=plans,
+        max_upload_bytes=ctx.max_upload_bytes,
         section="photos",
         title="Photos",
     )
