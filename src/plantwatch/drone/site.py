@@ -37,11 +37,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import shapely
-import trimesh
 from numpy.typing import ArrayLike, NDArray
 from pyproj import Transformer
 from shapely.geometry import LineString, Point, Polygon
@@ -59,6 +58,9 @@ from plantwatch.drone.model import (
 )
 from plantwatch.errors import InputError
 from plantwatch.geometry import Box, Cylinder, Primitive, Sphere
+
+if TYPE_CHECKING:  # trimesh (~0.5-1 s to import) is needed for meshes only, not to plan
+    import trimesh
 
 __all__ = [
     "CYLINDRICAL_TYPES",
@@ -505,6 +507,8 @@ def _cylinder_sections(radius_m: float, tolerance_m: float) -> int:
 @functools.lru_cache(maxsize=8)
 def _unit_icosphere_depth(subdivisions: int) -> float:
     """Largest distance from the unit sphere to a face plane of the unit icosphere [-]."""
+    import trimesh
+
     mesh = trimesh.creation.icosphere(subdivisions=subdivisions, radius=1.0)
     plane_distance = np.abs(np.einsum("ij,ij->i", mesh.face_normals, mesh.triangles[:, 0]))
     return float(1.0 - plane_distance.min())
@@ -535,6 +539,8 @@ def facility_mesh(facility: Facility, tolerance_m: float = _MESH_TOLERANCE_M) ->
     mesh
         A closed, consistently oriented (outward normals) mesh.
     """
+    import trimesh
+
     if not tolerance_m > 0.0:
         raise InputError(f"must be > 0 m, got {tolerance_m!r}", field="tolerance_m")
     x, y, base = facility.center_m
