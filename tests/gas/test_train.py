@@ -222,3 +222,15 @@ def test_overfits_a_few_clips(data, kind):
     assert (xy - batch["xy"]).abs()[valid].max() < 0.5  # model px: 1 px at 64x48
     prob = torch.sigmoid(out["leak_logit"])
     assert ((prob > 0.5) == batch["leak"].bool()).all()
+
+
+def test_nearest_visible_gas_px():
+    from plantwatch.gas.evaluate import nearest_visible_gas_px
+
+    column = np.zeros((4, 40, 60), np.float32)
+    column[:, 10:20, 30:40] = 200.0  # a patch of gas; the source 10 px left of its edge
+    assert nearest_visible_gas_px(column, (20.0, 15.0)) == pytest.approx(10.0)
+    assert nearest_visible_gas_px(column, (35.0, 12.0)) == 0.0  # source inside the gas
+    column[:2] = 0.0  # seen in half the frames: 100 ppm·m on average, still >= 50
+    assert nearest_visible_gas_px(column, (20.0, 15.0)) == pytest.approx(10.0)
+    assert nearest_visible_gas_px(column, (20.0, 15.0), threshold_ppm_m=150.0) is None

@@ -37,6 +37,7 @@ __all__ = [
     "evaluate_models",
     "format_table",
     "load_model",
+    "nearest_visible_gas_px",
     "predict",
 ]
 
@@ -120,6 +121,24 @@ def predict(model: LeakModel, data: ClipWindows, batch_size: int = 8) -> dict[st
     result: dict[str, Any] = {k: np.array(v) for k, v in rows.items() if k != "tags"}
     result["tags"] = rows["tags"]
     return result
+
+
+def nearest_visible_gas_px(
+    column_ppm_m: NDArray[np.floating],
+    source_px: tuple[float, float],
+    threshold_ppm_m: float = 50.0,
+) -> float | None:
+    """Distance [px] from the source to the nearest pixel whose clip-mean visible column reaches
+    ``threshold_ppm_m`` (about what a gas camera shows at a few kelvin); None if none does.
+
+    A reference for what the clip itself shows: a source behind a pipe is that far from any gas
+    the camera can see, so locating it closer needs the occluder's geometry, not the gas.
+    """
+    mean = np.asarray(column_ppm_m, np.float64).mean(axis=0)
+    vv, uu = np.nonzero(mean >= threshold_ppm_m)
+    if vv.size == 0:
+        return None
+    return float(np.sqrt((uu - source_px[0]) ** 2 + (vv - source_px[1]) ** 2).min())
 
 
 def choose_threshold(prob: NDArray[Any], leak: NDArray[Any], detection_rate: float = 0.95) -> float:
