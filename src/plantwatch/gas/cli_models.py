@@ -27,15 +27,18 @@ def _console() -> Any:
     return Console(stderr=True)
 
 
-def write_text_atomic(path: Path, text: str) -> Path:
-    """Write text through a temporary sibling file and an atomic rename."""
-    import os
+def _progress_bar(tty: bool) -> Any:
+    """A rich progress bar on stderr (count, time left), silent when stderr is not a terminal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=_console(),
+        disable=not tty,
+    )
 
 
 def _check_model(model: str) -> str:
@@ -52,20 +55,11 @@ def gas_train(
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint.")] = False,
 ) -> None:
     """Train a leak-source model (CPU, CUDA, or DDP under torchrun); resumable."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     from plantwatch.gas.train import load_config, train
 
     cfg = load_config(config)
     tty = sys.stderr.isatty()
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=_console(),
-        disable=not tty,
-    ) as bar:
+    with _progress_bar(tty) as bar:
         task = bar.add_task(f"training {cfg.model.kind}", total=cfg.steps)
 
         def progress(step: int, total: int, terms: dict[str, float]) -> None:
@@ -96,6 +90,7 @@ def gas_evaluate(
     out: Annotated[Path | None, typer.Option("--out", help="Write the table (Markdown).")] = None,
 ) -> None:
     """Table-1 comparison of the models on one test set, per split."""
+    from plantwatch.fileio import atomic_write_text
     from plantwatch.gas.evaluate import default_weights, evaluate_models, format_table, load_model
 
     paths = list(weights) if weights else [default_weights(k) for k in _VALID_MODELS]
@@ -107,7 +102,7 @@ def gas_evaluate(
     rows, thresholds = evaluate_models(named, data, val)
     table = format_table(rows, thresholds)
     if out is not None:
-        write_text_atomic(out, table + "\n")
+        atomic_write_text(out, table + "\n")
     typer.echo(table)
 
 
@@ -238,20 +233,11 @@ def _detect_folder(
     detect_options: dict[str, Any],
 ) -> None:
     """Batch mode of ``gas detect``: every video in ``folder``; exit 2 if any failed."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     from plantwatch.gas.batch import VideoOutcome, detect_many, find_videos
 
     paths = find_videos(folder, recursive=recursive, exclude=out)
     tty = sys.stderr.isatty()
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=_console(),
-        disable=not tty,
-    ) as bar:
+    with _progress_bar(tty) as bar:
         task = bar.add_task("detecting", total=len(paths))
 
         def progress(done: int, total: int, outcome: VideoOutcome) -> None:
