@@ -45,6 +45,12 @@ def weights(tmp_path_factory):
         paths[kind] = save_model_file(
             build_model(ModelConfig(kind=kind, **TINY)), folder / f"{kind}.pt", threshold=0.0
         )
+    torch.manual_seed(0)
+    paths["heatmap_gas"] = save_model_file(
+        build_model(ModelConfig(kind="heatmap", gas_map=True, **TINY)),
+        folder / "heatmap_gas.pt",
+        threshold=0.0,
+    )
     return paths
 
 
@@ -139,12 +145,13 @@ def test_mask_fills_burned_in_text():
     np.testing.assert_allclose(apply_mask(frames, mask), 300.0, atol=1e-3)
 
 
-def test_onnx_agrees_with_pytorch(clip_npy, weights, tmp_path, monkeypatch):
+@pytest.mark.parametrize("name", ["heatmap", "heatmap_gas"])
+def test_onnx_agrees_with_pytorch(clip_npy, weights, tmp_path, monkeypatch, name):
     ort = pytest.importorskip("onnxruntime")
     from plantwatch.gas.evaluate import load_model
 
-    onnx_path = export_onnx(tmp_path / "m.onnx", weights=weights["heatmap"])
-    net, _, _ = load_model(weights["heatmap"])
+    onnx_path = export_onnx(tmp_path / "m.onnx", weights=weights[name])
+    net, _, _ = load_model(weights[name])
     x = torch.randn(2, 1, 8, 24, 32)
     with torch.no_grad():
         ref = net(x)
@@ -152,8 +159,8 @@ def test_onnx_agrees_with_pytorch(clip_npy, weights, tmp_path, monkeypatch):
     for name, value in zip(("xy", "z", "leak_logit", "heatmap"), got, strict=True):
         assert np.abs(value - ref[name].numpy()).max() < 1e-4, name
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    a = detect_video(clip_npy, weights=weights["heatmap"]).to_json()
-    b = detect_video(clip_npy, weights=weights["heatmap"], onnx=True).to_json()
+    a = detect_video(clip_npy, weights=weights[name]).to_json()
+    b = detect_video(clip_npy, weights=weights[name], onnx=True).to_json()
     assert abs(a["confidence"] - b["confidence"]) < 1e-4
     np.testing.assert_allclose(a["source_px"], b["source_px"], atol=1e-3)
 
