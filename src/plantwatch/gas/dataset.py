@@ -321,6 +321,19 @@ class SimDataset:
     def __len__(self) -> int:
         return len(self.index["clips"])
 
+    def __getstate__(self) -> dict[str, Any]:
+        # picklable for spawned data-loader processes: they reopen the shards themselves
+        state = dict(self.__dict__)
+        state.pop("_zarr", None)
+        state["_groups"] = {}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        import zarr
+
+        self.__dict__.update(state)
+        self._zarr = zarr
+
     def _group(self, shard: str) -> Any:
         if shard not in self._groups:
             self._groups[shard] = self._zarr.open_group(str(self.root / "shards" / shard), mode="r")

@@ -196,7 +196,12 @@ def _batches(
     data: ClipWindows, batches: list[list[int]], workers: int
 ) -> Iterator[list[dict[str, Any]]]:
     """The items of each batch, prepared in ``workers`` processes beside the training step
-    (items depend only on (seed, epoch, index), so the result is the same with any count)."""
+    (items depend only on (seed, epoch, index), so the result is the same with any count).
+
+    Workers are spawned, not forked: a fork of a process with other threads running (pytest-xdist's
+    I/O thread, OpenMP pools) can copy a held lock into the child, which then waits forever (seen
+    in CI). Spawning costs a few seconds per epoch.
+    """
     if workers <= 0:
         for idx in batches:
             yield [data[i] for i in idx]
@@ -208,6 +213,7 @@ def _batches(
         collate_fn=_as_list,
         worker_init_fn=_worker_init,
         prefetch_factor=4,
+        multiprocessing_context="spawn",
     )
     yield from loader
 
