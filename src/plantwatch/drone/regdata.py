@@ -522,7 +522,8 @@ def load_checklists(data_dir: str | Path | None = None) -> tuple[Checklist, ...]
     files = sorted((root / "checklists").glob("*.yaml"))
     if not files:
         raise DataError(f"{_display(root / 'checklists', root)}/*.yaml: no checklist files")
-    stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    stats = [(f, f.stat()) for f in files]
+    stamp = tuple((str(f), st.st_mtime_ns, st.st_size) for f, st in stats)
     return _parse_checklists(root, stamp)
 
 

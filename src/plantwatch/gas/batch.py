@@ -20,7 +20,6 @@ import csv
 import io
 import json
 import os
-import pickle
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -343,20 +342,14 @@ def _run_ray(
 
 def _preflight(model: str, weights: Path | None, mask: Path | None, onnx: bool) -> Path:
     """Fail once, before any video, on options that would fail every video."""
-    from plantwatch.gas.detect import onnx_session
-    from plantwatch.gas.evaluate import default_weights, load_model
+    from plantwatch.gas.detect import _resolve_weights, onnx_session
+    from plantwatch.gas.evaluate import load_model
     from plantwatch.gas.models import MODEL_KINDS
 
     if model not in MODEL_KINDS:
         raise InputError(f"unknown model {model!r}; use one of {', '.join(MODEL_KINDS)}", "model")
-    path = Path(weights) if weights is not None else default_weights(model)
-    try:
-        kind = load_model(path)[0].cfg.kind  # a weights file says which model it is
-    except pickle.UnpicklingError as exc:  # load_model lets this one through (not a zip file)
-        msg = " ".join(str(exc).split())[:200]
-        raise InputError(
-            f"{str(path)!r} is not a plantwatch model file ({msg})", "weights"
-        ) from exc
+    path = _resolve_weights(model, weights)
+    kind = load_model(path)[0].cfg.kind  # a weights file says which model it is
     if mask is not None and (mask.suffix.lower() != ".png" or not mask.is_file()):
         raise InputError(f"{str(mask)!r} is not an existing .png file", field="mask")
     if onnx:

@@ -163,6 +163,15 @@ def gas_detect(
     from plantwatch.gas.detect import detect_video
 
     _check_model(model)
+    options: dict[str, Any] = dict(
+        model=model,
+        weights=weights,
+        mask=mask,
+        palette=palette,
+        fps=fps,
+        stabilise=stabilise,
+        onnx=onnx,
+    )
     if video.is_dir():
         _detect_folder(
             video,
@@ -172,28 +181,10 @@ def gas_detect(
             executor="ray" if ray or ray_address else "local",
             ray_address=ray_address,
             workers=workers,
-            detect_options=dict(
-                model=model,
-                weights=weights,
-                mask=mask,
-                palette=palette,
-                fps=fps,
-                stabilise=stabilise,
-                onnx=onnx,
-            ),
+            detect_options=options,
         )
         return
-    result = detect_video(
-        video,
-        out,
-        model=model,
-        weights=weights,
-        mask=mask,
-        palette=palette,
-        fps=fps,
-        stabilise=stabilise,
-        onnx=onnx,
-    )
+    result = detect_video(video, out, **options)
     if json_out:
         typer.echo(json.dumps(result.to_json()))
         return

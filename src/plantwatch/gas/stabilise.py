@@ -11,6 +11,8 @@ phase estimate (0.16 px mean error on the same clips).
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 from numpy.typing import NDArray
@@ -82,21 +84,14 @@ def shift_back(
     take the value ``fill`` (a gas column must not smear gas in from the edge).
     """
     t, h, w = frames.shape
+    border: dict[str, Any] = (
+        {"borderMode": cv2.BORDER_REPLICATE}
+        if fill is None
+        else {"borderMode": cv2.BORDER_CONSTANT, "borderValue": fill}
+    )
     out = np.empty_like(frames)
     out[0] = frames[0]
     for k in range(1, t):
         m = np.array([[1, 0, -shifts[k, 0]], [0, 1, -shifts[k, 1]]], dtype=np.float32)
-        if fill is None:
-            out[k] = cv2.warpAffine(
-                frames[k], m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-            )
-        else:
-            out[k] = cv2.warpAffine(
-                frames[k],
-                m,
-                (w, h),
-                flags=cv2.INTER_LINEAR,
-                borderMode=cv2.BORDER_CONSTANT,
-                borderValue=fill,
-            )
+        out[k] = cv2.warpAffine(frames[k], m, (w, h), flags=cv2.INTER_LINEAR, **border)
     return out

@@ -178,7 +178,7 @@ def save_model_file(
 
 def _collate(items: list[dict[str, Any]], device: torch.device) -> dict[str, Tensor]:
     keys = ("clip", "xy", "z", "leak", "xy_valid", "gas")
-    return {k: torch.stack([it[k] for it in items]).to(device) for k in keys if k in items[0]}
+    return {k: torch.stack([it[k] for it in items]).to(device) for k in keys}
 
 
 def _as_list(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
