@@ -110,6 +110,32 @@ def client_for(app: Any, role: str | None, password: str | None = None) -> Clien
     return Client(http, token)
 
 
+def submit_one_tank_plan(planner: Client, name: str) -> int:
+    """Upload a one-tank synthetic site (plans in a fraction of a second), plan it and submit the
+    plan as ``planner``; the plan's id."""
+    import json
+
+    from plantwatch.drone.synth import synthesize_site
+
+    site = json.dumps(synthesize_site(1, 1)).encode()
+    r = planner.http.post(
+        "/api/sites",
+        files={"geojson": ("site.geojson", site, "application/json")},
+        headers=planner.h,
+    )
+    assert r.status_code == 200, r.text
+    r = planner.http.post(
+        f"/api/sites/{r.json()['id']}/plans",
+        json={"name": name, "settings": {"gsd_mm": 5}},
+        headers=planner.h,
+    )
+    assert r.status_code == 200, r.text
+    pid = int(r.json()["id"])
+    r = planner.http.post(f"/api/plans/{pid}/submit", json={"comment": ""}, headers=planner.h)
+    assert r.json()["status"] == "submitted"
+    return pid
+
+
 def free_port() -> int:
     with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
         sock.bind(("127.0.0.1", 0))

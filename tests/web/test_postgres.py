@@ -4,7 +4,6 @@ run uses a fresh schema, dropped afterwards."""
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import ROLES, client_for, make_store
+from .conftest import ROLES, client_for, make_store, submit_one_tank_plan
 
 PG_ENV = "PLANTWATCH_TEST_PG_URL"
 
@@ -44,28 +43,13 @@ def pg_store(tmp_path: Path) -> Iterator[Any]:
 
 def test_workflow_on_postgresql(pg_store: Any, tmp_path: Path) -> None:
     from plantwatch.drone.photo_synth import SynthShot, write_synthetic_photo
-    from plantwatch.drone.synth import synthesize_site
     from plantwatch.web.app import create_app
 
     assert pg_store.url.startswith("postgresql")
     app = create_app(pg_store, analysis_workers=0)
     c = {role: client_for(app, role) for role in ROLES}
     planner, approver, pilot = c["planner"], c["approver"], c["pilot"]
-    site = json.dumps(synthesize_site(1, 1)).encode()
-    r = planner.http.post(
-        "/api/sites",
-        files={"geojson": ("farm.geojson", site, "application/json")},
-        headers=planner.h,
-    )
-    assert r.status_code == 200, r.text
-    r = planner.http.post(
-        f"/api/sites/{r.json()['id']}/plans",
-        json={"name": "pg", "settings": {"gsd_mm": 5}},
-        headers=planner.h,
-    )
-    assert r.status_code == 200, r.text
-    pid = r.json()["id"]
-    planner.http.post(f"/api/plans/{pid}/submit", json={}, headers=planner.h)
+    pid = submit_one_tank_plan(planner, "pg")
     assert pilot.http.post(f"/api/plans/{pid}/approve", json={}, headers=pilot.h).status_code == 403
     r = approver.http.post(f"/api/plans/{pid}/approve", json={"comment": "ok"}, headers=approver.h)
     assert r.json()["status"] == "approved"

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import ROLES, Client, client_for, password_of
+from .conftest import ROLES, Client, client_for, password_of, submit_one_tank_plan
 
 JPEG_HEAD = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
 
@@ -38,28 +38,7 @@ def clients(app: Any) -> dict[str, Client]:
 @pytest.fixture(scope="module")
 def plan_id(store: Any, clients: dict[str, Client]) -> int:
     """A site (one synthetic tank: plans in a fraction of a second) and a submitted plan."""
-    import json
-
-    from plantwatch.drone.synth import synthesize_site
-
-    planner = clients["planner"]
-    site = json.dumps(synthesize_site(1, 1)).encode()
-    r = planner.http.post(
-        "/api/sites",
-        files={"geojson": ("site.geojson", site, "application/json")},
-        headers=planner.h,
-    )
-    assert r.status_code == 200, r.text
-    r = planner.http.post(
-        f"/api/sites/{r.json()['id']}/plans",
-        json={"name": "security", "settings": {"gsd_mm": 5}},
-        headers=planner.h,
-    )
-    assert r.status_code == 200, r.text
-    pid = int(r.json()["id"])
-    r = planner.http.post(f"/api/plans/{pid}/submit", json={"comment": ""}, headers=planner.h)
-    assert r.json()["status"] == "submitted"
-    return pid
+    return submit_one_tank_plan(clients["planner"], "security")
 
 
 def _rows(store: Any, model_name: str) -> int:
