@@ -178,12 +178,17 @@ def test_cli_train_then_evaluate(data, tmp_path):
             str(tmp_path / "run" / "model.pt"),
             "--data",
             str(data),
+            "--val",
+            str(data),
             "--out",
             str(table),
         ],
     )
     assert res.exit_code == 0, res.output
-    assert "| all | heatmap | 4 |" in table.read_text()
+    text = table.read_text()
+    assert "| all | heatmap | 4 |" in text
+    assert "| all, any-leak threshold | heatmap | 4 |" in text
+    assert "detectable leaks" in text
     res = runner.invoke(app, ["train", "--config", str(cfg), "--out", str(tmp_path / "run")])
     assert res.exit_code == 2 and "already holds a run" in res.output
 
@@ -203,9 +208,11 @@ def test_overfits_a_few_clips(data, kind):
     windows = ClipWindows(data, cfg.model, None)
     items = [windows[i] for i in range(len(windows))]
     batch = {
-        k: torch.stack([it[k] for it in items]) for k in ("clip", "xy", "z", "leak", "xy_valid")
+        k: torch.stack([it[k] for it in items])
+        for k in ("clip", "xy", "z", "leak", "detectable", "xy_valid")
     }
-    assert batch["xy_valid"].sum() >= 2
+    # leak_target "detectable": leaks the camera sees are the positives and carry the targets
+    assert (batch["xy_valid"] * batch["detectable"]).sum() >= 2
     torch.manual_seed(0)
     model = build_model(cfg.model)
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
@@ -218,10 +225,10 @@ def test_overfits_a_few_clips(data, kind):
     with torch.no_grad():
         out = model(batch["clip"])
     xy = peak_from_logits(out["heatmap"]) if kind == "heatmap" else out["xy"]
-    valid = batch["xy_valid"].bool()
+    valid = (batch["xy_valid"] * batch["detectable"]).bool()
     assert (xy - batch["xy"]).abs()[valid].max() < 0.5  # model px: 1 px at 64x48
     prob = torch.sigmoid(out["leak_logit"])
-    assert ((prob > 0.5) == batch["leak"].bool()).all()
+    assert ((prob > 0.5) == batch["detectable"].bool()).all()
 
 
 def test_nearest_visible_gas_px():
@@ -234,3 +241,27 @@ def test_nearest_visible_gas_px():
     column[:2] = 0.0  # seen in half the frames: 100 ppm·m on average, still >= 50
     assert nearest_visible_gas_px(column, (20.0, 15.0)) == pytest.approx(10.0)
     assert nearest_visible_gas_px(column, (20.0, 15.0), threshold_ppm_m=150.0) is None
+
+
+def test_init_from_starts_from_a_model_file_and_records_it(data, tmp_path):
+    first = train(_cfg(data), tmp_path / "a")
+    assert first["step"] == 4
+    # lr 0 and no weight decay: the second run's weights stay those it started from
+    cfg = _cfg(data, init_from=str(tmp_path / "a" / "model.pt"), lr=0.0, weight_decay=0.0, steps=1)
+    train(cfg, tmp_path / "b")
+    a, b = _state(tmp_path / "a" / "model.pt"), _state(tmp_path / "b" / "model.pt")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    meta = torch.load(tmp_path / "b" / "model.pt", weights_only=True)["meta"]
+    assert meta["init_from"]["path"] == str(tmp_path / "a" / "model.pt")
+    assert meta["init_from"]["step"] == 4 and meta["leak_target"] == "detectable"
+
+
+def test_init_from_and_leak_target_errors(data, tmp_path):
+    train(_cfg(data), tmp_path / "a")
+    other = {**TINY_MODEL, "widths": [4, 8, 16, 16]}
+    with pytest.raises(InputError, match="different model config"):
+        train(_cfg(data, init_from=str(tmp_path / "a" / "model.pt"), model=other), tmp_path / "b")
+    with pytest.raises(InputError, match="does not exist"):
+        train(_cfg(data, init_from=str(tmp_path / "nope.pt")), tmp_path / "c")
+    with pytest.raises(InputError, match="unknown leak_target"):
+        _cfg(data, leak_target="visible")

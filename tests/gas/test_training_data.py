@@ -55,6 +55,9 @@ class _BlobClips:
                 "source_px": src.tolist(),
                 "source_px_per_frame": per_frame,
                 "z_px_s": 0.0,
+                "species": "methane",
+                "camera": {"netd_mk": 20.0, "band": "mwir"},
+                "atmosphere": {"air_temperature_k": 280.0},  # the scene is ~10 K warmer
             }
             gas = np.stack(column).astype(np.float32)
             self.items.append((np.stack(frames).astype(np.float32), gas, labels))

@@ -4,7 +4,12 @@ For each model: mean absolute error of X and Y [px] (input-pixel units of the cl
 clips whose source is in view, against the source position in the evaluated window's first frame
 (``source_px_per_frame``; the nominal ``source_px`` on a steady camera), and of Z [px/s]; the
 detection rate of leak clips and the false-alarm rate of no-leak clips, at the threshold chosen
-on the *validation* set so that at least 95 % of its leaks are detected (never tuned on test).
+on the *validation* set so that at least 95 % of its *detectable* leaks are detected (never
+tuned on test). A leak is detectable when the camera sees its gas in the window
+(:mod:`plantwatch.gas.visibility`); about a fifth of the random scenes' leaks are too small or
+against too little contrast to change any pixel by more than the noise, and no threshold can
+find those without calling almost every no-leak clip a leak. The ``all, any-leak threshold``
+row shows that operating point too: the threshold that detects 95 % of *all* validation leaks.
 """
 
 from __future__ import annotations
@@ -30,7 +35,10 @@ from plantwatch.gas.models import (
 )
 from plantwatch.gas.training_data import SPLIT_TAGS, ClipWindows, clip_tags, thermal_contrast_k
 
+ANY_LEAK_SPLIT = "all, any-leak threshold"
+
 __all__ = [
+    "ANY_LEAK_SPLIT",
     "SplitRow",
     "choose_threshold",
     "default_weights",
@@ -89,14 +97,13 @@ def _outputs_to_numpy(model: LeakModel, out: dict[str, torch.Tensor]) -> dict[st
 def predict(model: LeakModel, data: ClipWindows, batch_size: int = 8) -> dict[str, Any]:
     """Run a model over every clip of ``data`` (central window, no augmentation).
 
-    Returns arrays ``xy`` (N, 2) [input px], ``z`` [px/s], ``prob``, ``leak``, the labels'
-    ``xy_true`` and ``z_true``, ``in_view``, and ``tags`` (list of sets).
+    Returns arrays ``xy`` (N, 2) [input px], ``z`` [px/s], ``prob``, ``leak``, ``detectable``,
+    the labels' ``xy_true`` and ``z_true``, ``in_view``, and ``tags`` (list of sets).
     """
     model.eval()
     cfg = model.cfg
-    rows: dict[str, list[Any]] = {
-        k: [] for k in ("xy", "z", "prob", "leak", "xy_true", "z_true", "in_view", "tags")
-    }
+    keys = ("xy", "z", "prob", "leak", "detectable", "xy_true", "z_true", "in_view", "tags")
+    rows: dict[str, list[Any]] = {k: [] for k in keys}
     n = len(data)
     for start in range(0, n, batch_size):
         items = [data[i] for i in range(start, min(n, start + batch_size))]
@@ -111,13 +118,16 @@ def predict(model: LeakModel, data: ClipWindows, batch_size: int = 8) -> dict[st
             rows["z"].append(float(out["z"][k]))
             rows["prob"].append(float(out["prob"][k]))
             rows["leak"].append(bool(labels["leak"]))
+            detectable = bool(it["detectable"])
+            rows["detectable"].append(detectable)
             # the source in the window's first frame (the stabilisation reference), as detect
             # reports it: the nominal source_px plus that frame's camera shake
             truth = it["xy_px"].numpy() if labels["leak"] else np.array([np.nan, np.nan])
             rows["xy_true"].append(truth)
             rows["z_true"].append(float(labels["z_px_s"]))
             rows["in_view"].append(bool(labels.get("source_in_view", False)))
-            rows["tags"].append(clip_tags(labels, thermal_contrast_k(frames_k, labels)))
+            tags = clip_tags(labels, thermal_contrast_k(frames_k, labels), detectable)
+            rows["tags"].append(tags)
     result: dict[str, Any] = {k: np.array(v) for k, v in rows.items() if k != "tags"}
     result["tags"] = rows["tags"]
     return result
@@ -167,9 +177,11 @@ class SplitRow:
     false_alarm_rate: float
 
 
-def _rows(kind: str, pred: dict[str, Any], threshold: float) -> list[SplitRow]:
+def _rows(
+    kind: str, pred: dict[str, Any], threshold: float, splits: tuple[str, ...] = SPLIT_TAGS
+) -> list[SplitRow]:
     rows = []
-    for split in SPLIT_TAGS:
+    for split in splits:
         sel = np.array([split in t for t in pred["tags"]], bool)
         if not sel.any():
             continue
@@ -200,17 +212,24 @@ def evaluate_models(
 ) -> tuple[list[SplitRow], dict[str, float]]:
     """Evaluate models (kind -> model file) on one test set; thresholds from ``val_data``.
 
-    Without ``val_data`` the threshold stored in each model file is used (it was chosen on the
-    validation set at the end of training).
+    Thresholds detect 95 % of the validation set's detectable leaks; with ``val_data`` a second
+    one, detecting 95 % of all its leaks, gives the :data:`ANY_LEAK_SPLIT` row (threshold key
+    ``"<label> any-leak"``). Without ``val_data`` the threshold stored in each model file is
+    used (chosen on the validation set at the end of training).
     """
     rows: list[SplitRow] = []
     thresholds: dict[str, float] = {}
     for label, path in weights.items():
         model, threshold, _meta = load_model(path)
+        test = predict(model, ClipWindows(test_data, model.cfg))
         if val_data is not None:
             val = predict(model, ClipWindows(val_data, model.cfg))
-            threshold = choose_threshold(val["prob"], val["leak"])
-        test = predict(model, ClipWindows(test_data, model.cfg))
+            threshold = choose_threshold(val["prob"], val["detectable"])
+            any_leak = choose_threshold(val["prob"], val["leak"])
+            thresholds[f"{label} any-leak"] = any_leak
+            (row,) = _rows(label, test, any_leak, ("all",))
+            row.split = ANY_LEAK_SPLIT
+            rows.append(row)
         thresholds[label] = threshold
         rows.extend(_rows(label, test, threshold))
     return rows, thresholds
@@ -231,7 +250,7 @@ def format_table(rows: list[SplitRow], thresholds: dict[str, float] | None = Non
         "false alarms |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    order = {s: i for i, s in enumerate(SPLIT_TAGS)}
+    order = {s: i for i, s in enumerate((SPLIT_TAGS[0], ANY_LEAK_SPLIT, *SPLIT_TAGS[1:]))}
     for r in sorted(rows, key=lambda r: (order.get(r.split, 99), r.model)):
         lines.append(
             f"| {r.split} | {r.model} | {r.n_clips} | {_fmt(r.mae_x_px, 2)} | "
@@ -239,7 +258,16 @@ def format_table(rows: list[SplitRow], thresholds: dict[str, float] | None = Non
             f"{_fmt(r.detection_rate, 1, True)} | {_fmt(r.false_alarm_rate, 1, True)} |"
         )
     if thresholds:
-        chosen = ", ".join(f"{k} {v:.3f}" for k, v in thresholds.items())
+        chosen = ", ".join(f"{k} {v:.3f}" for k, v in thresholds.items() if "any-leak" not in k)
         lines.append("")
-        lines.append(f"Leak thresholds (chosen on validation for >= 95 % detection): {chosen}.")
+        lines.append(
+            "Leak thresholds (chosen on validation for >= 95 % detection of its detectable "
+            f"leaks): {chosen}."
+        )
+        anyleak = ", ".join(f"{k} {v:.3f}" for k, v in thresholds.items() if "any-leak" in k)
+        if anyleak:
+            lines.append(
+                f"The `{ANY_LEAK_SPLIT}` rows use thresholds for >= 95 % of all validation "
+                f"leaks, detectable or not: {anyleak}."
+            )
     return "\n".join(lines)

@@ -37,6 +37,7 @@ from plantwatch.gas.training_data import AugmentConfig, ClipWindows
 
 __all__ = ["TrainConfig", "load_config", "loss_terms", "save_model_file", "train"]
 
+LEAK_TARGETS = ("detectable", "leak")
 CHECKPOINT = "checkpoint.pt"
 MODEL_FILE = "model.pt"
 
@@ -64,6 +65,19 @@ class TrainConfig:
     gas_weight: float = 1.0  # visible-gas map BCE (models with `gas_map`)
     workers: int = 0  # data-loader processes preparing batches beside the training step
     detection_rate: float = 0.95  # the threshold keeps at least this share of validation leaks
+    # "detectable": the leak score, heatmap and Z learn only from leaks whose gas the camera sees
+    # in the window (plantwatch.gas.visibility); an unseen leak counts as "no leak" for the score
+    # and carries no position or Z target, since nothing in its frames says where or how fast.
+    # "leak": every simulated leak is a positive with targets (the old behaviour).
+    leak_target: str = "detectable"
+    init_from: str | None = None  # model.pt whose weights a new run starts from (fine-tuning)
+
+    def __post_init__(self) -> None:
+        if self.leak_target not in LEAK_TARGETS:
+            raise InputError(
+                f"unknown leak_target {self.leak_target!r}; use one of {', '.join(LEAK_TARGETS)}",
+                field="leak_target",
+            )
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -122,8 +136,15 @@ def _gaussian_target(xy: Tensor, h: int, w: int, sigma: float) -> Tensor:
 def loss_terms(
     out: dict[str, Tensor], batch: dict[str, Tensor], cfg: TrainConfig
 ) -> dict[str, Tensor]:
-    """Loss of one batch: leak BCE, source position (where in view), Z (leak clips)."""
+    """Loss of one batch: leak BCE, source position (where in view), Z (leak clips).
+
+    With ``leak_target: detectable`` the positives are the leaks the camera sees; the others
+    neither count as leaks nor carry position and Z targets.
+    """
     leak, valid = batch["leak"], batch["xy_valid"]
+    if cfg.leak_target == "detectable":
+        leak = batch["detectable"]
+        valid = valid * leak
     leak_loss = F.binary_cross_entropy_with_logits(out["leak_logit"], leak)
     zs = cfg.model.z_scale_px_s
     z_each = F.smooth_l1_loss(out["z"] / zs, batch["z"] / zs, reduction="none")
@@ -176,8 +197,25 @@ def save_model_file(
     return path
 
 
+def _init_weights(path: str, model_cfg: ModelConfig) -> tuple[dict[str, Tensor], dict[str, Any]]:
+    """Weights and provenance of a model file to start from; its model config must be the run's."""
+    from plantwatch.gas.evaluate import load_model
+
+    try:
+        model, _threshold, meta = load_model(path)
+    except InputError as exc:
+        raise InputError(str(exc).removeprefix("weights: "), field="init_from") from None
+    if model.cfg != model_cfg:
+        raise InputError(
+            f"init_from {path!r} was made with a different model config; copy its `model:` "
+            "section into this config",
+            field="init_from",
+        )
+    return model.state_dict(), meta
+
+
 def _collate(items: list[dict[str, Any]], device: torch.device) -> dict[str, Tensor]:
-    keys = ("clip", "xy", "z", "leak", "xy_valid", "gas")
+    keys = ("clip", "xy", "z", "leak", "detectable", "xy_valid", "gas")
     return {k: torch.stack([it[k] for it in items]).to(device) for k in keys}
 
 
@@ -270,6 +308,11 @@ def train(
     model = build_model(cfg.model).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     step, elapsed_s = 0, 0.0
+    init_meta: dict[str, Any] = {}
+    if cfg.init_from:  # checked on resume too: the run's provenance names it
+        init_state, init_meta = _init_weights(cfg.init_from, cfg.model)
+        if not resume:
+            model.load_state_dict(init_state)
     if resume:
         state = torch.load(ckpt_path, map_location=device, weights_only=True)
         model.load_state_dict(state["model"])
@@ -356,10 +399,11 @@ def train(
         model.eval()
         val = ClipWindows(cfg.val_data, cfg.model, None, seed=cfg.seed)
         pred = predict(model, val)
-        threshold = choose_threshold(pred["prob"], pred["leak"], cfg.detection_rate)
+        positives = pred["detectable"] if cfg.leak_target == "detectable" else pred["leak"]
+        threshold = choose_threshold(pred["prob"], positives, cfg.detection_rate)
         model.train()
     if rank == 0:
-        meta = {
+        meta: dict[str, Any] = {
             "step": step,
             "train_time_s": round(elapsed_s, 1),
             "train_data": cfg.train_data,
@@ -367,7 +411,10 @@ def train(
             "device": str(device),
             "world_size": world,
             "complete": step >= cfg.steps,
+            "leak_target": cfg.leak_target,
         }
+        if cfg.init_from:
+            meta["init_from"] = {"path": cfg.init_from, **init_meta}
         save_model_file(model, out / MODEL_FILE, threshold, meta)
     if world > 1:
         dist.barrier()

@@ -37,6 +37,7 @@ from plantwatch.gas.dataset import open_datasets
 from plantwatch.gas.display import apply_palette, gray_from_palette, to_8bit
 from plantwatch.gas.models import ModelConfig
 from plantwatch.gas.stabilise import shift_back, stabilise_frames
+from plantwatch.gas.visibility import is_detectable
 
 __all__ = [
     "LOW_CONTRAST_K",
@@ -54,6 +55,8 @@ __all__ = [
 # Test-split tags, in the order tables list them.
 SPLIT_TAGS = (
     "all",
+    "detectable",
+    "undetectable",
     "occluded",
     "visible",
     "vibration",
@@ -175,12 +178,20 @@ def thermal_contrast_k(frames_k: NDArray[np.floating], labels: dict[str, Any]) -
     return abs(float(labels["atmosphere"]["air_temperature_k"]) - background)
 
 
-def clip_tags(labels: dict[str, Any], contrast_k: float | None) -> set[str]:
-    """The test splits a clip belongs to (:data:`SPLIT_TAGS`)."""
+def clip_tags(
+    labels: dict[str, Any], contrast_k: float | None, detectable: bool | None = None
+) -> set[str]:
+    """The test splits a clip belongs to (:data:`SPLIT_TAGS`).
+
+    ``detectable``: whether the camera sees the leak's gas in the evaluated window
+    (:func:`plantwatch.gas.visibility.is_detectable`); None leaves both tags out.
+    """
     tags = {"all", str(labels["species"])}
     if not labels["leak"]:
         return tags | {"no_leak"}
     tags.add("occluded" if labels["occluded"] else "visible")
+    if detectable is not None:
+        tags.add("detectable" if detectable else "undetectable")
     if float(labels["camera"]["vibration_px"]) > 0:
         tags.add("vibration")
     if labels.get("distractors"):
@@ -266,10 +277,12 @@ class ClipWindows(torch.utils.data.Dataset[dict[str, Any]]):
     """One model window per simulated clip, with targets in model pixels.
 
     Items are dicts: ``clip`` (1, T, h, w) float32, ``xy`` (2,) source [model px], ``z`` Z
-    [px/s], ``leak`` 0/1, ``xy_valid`` 0/1 (a leak with its source inside the image), ``gas``
-    (h, w) visible-gas map (:func:`gas_target`), ``xy_px`` the target in the clip's own pixels
-    (float64), ``index``. ``root`` is a dataset folder or a list of them. Windows are stabilised
-    (:func:`~plantwatch.gas.stabilise.stabilise_frames`) as ``detect`` does.
+    [px/s], ``leak`` 0/1, ``detectable`` 0/1 (a leak whose gas the camera sees in the window,
+    :mod:`plantwatch.gas.visibility`), ``xy_valid`` 0/1 (a leak with its source inside the
+    image), ``gas`` (h, w) visible-gas map (:func:`gas_target`), ``xy_px`` the target in the
+    clip's own pixels (float64), ``index``. ``root`` is a dataset folder or a list of them.
+    Windows are stabilised (:func:`~plantwatch.gas.stabilise.stabilise_frames`) as ``detect``
+    does.
     With ``augment`` the camera emulation runs, seeded by (seed, epoch, index), so an epoch is
     reproducible and a resumed training run sees exactly the same data.
     """
@@ -308,7 +321,7 @@ class ClipWindows(torch.utils.data.Dataset[dict[str, Any]]):
         slack_s = max(0.0, (n - 1) / fps - span_s)
         if aug is None:
             idx = window_indices(n, fps, cfg.frames, cfg.fps, slack_s / 2.0)
-            window = frames_k[idx]
+            window = raw = frames_k[idx]
         else:
             camera_fps = rng.uniform(*aug.camera_fps_range)
             start_s = rng.uniform(0.0, slack_s) if slack_s > 0 else 0.0
@@ -316,7 +329,7 @@ class ClipWindows(torch.utils.data.Dataset[dict[str, Any]]):
             # the camera frame nearest each model time
             cam = np.rint((start_s + np.arange(cfg.frames) / cfg.fps) * camera_fps)
             idx = np.clip(np.rint(cam / camera_fps * fps).astype(np.int64), 0, n - 1)
-            window = frames_k[idx]
+            window = raw = frames_k[idx]
             if rng.random() < aug.gain_jump_probability:
                 window = _gain_jump(window, rng)
             if rng.random() < aug.eight_bit_probability:
@@ -324,6 +337,8 @@ class ClipWindows(torch.utils.data.Dataset[dict[str, Any]]):
         h, w = window.shape[1:]
         leak = bool(labels["leak"])
         column = np.asarray(column_k[idx], np.float32) if leak and column_k is not None else None
+        # judged on the simulator's radiometric frames, before the camera emulation
+        detectable = is_detectable(raw, column, labels)
         # target: the source where it appears in the window's first frame, the frame that
         # stabilisation registers the window to (the nominal source_px plus that frame's shake)
         per_frame = labels.get("source_px_per_frame") if leak else None
@@ -349,6 +364,7 @@ class ClipWindows(torch.utils.data.Dataset[dict[str, Any]]):
             "xy": torch.tensor(xy_model, dtype=torch.float32),
             "z": torch.tensor(float(labels["z_px_s"]), dtype=torch.float32),
             "leak": torch.tensor(float(leak)),
+            "detectable": torch.tensor(float(detectable)),
             "xy_valid": torch.tensor(float(inside)),
             "gas": torch.from_numpy(gas_target(column, cfg)),
             "xy_px": torch.tensor(xy, dtype=torch.float64),
