@@ -19,6 +19,9 @@ def test_processes_and_resume(tmp_path):
     assert index["n"] == 4 and index["complete"]
     assert [c["seed"] for c in index["clips"]] == [10, 11, 12, 13]
     assert index["counts"]["no_leak"] + sum(c["leak"] for c in index["clips"]) == 4
+    undetectable = sum(c["leak"] and not c["detectable"] for c in index["clips"])
+    assert index["counts"]["undetectable_leak"] == undetectable
+    assert all(c["detectable"] is False for c in index["clips"] if not c["leak"])
     shard = tmp_path / "ds" / "shards" / "shard-00000.zarr"
     stamp = shard.stat().st_mtime_ns
     seen = []

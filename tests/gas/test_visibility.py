@@ -65,3 +65,17 @@ def test_no_leak_is_never_detectable():
     frames, column, labels = _clip(background_k=300.0, column_ppm_m=500.0, patch_px=20)
     assert not is_detectable(frames, None, labels)
     assert not is_detectable(frames, column, {**labels, "leak": False})
+
+
+def test_simulated_labels_say_whether_the_leak_is_detectable():
+    from plantwatch.gas.clip import simulate_clip
+    from plantwatch.gas.randomize import RandomSceneOptions, random_scene
+
+    opts = RandomSceneOptions(frames=4, width_px=80, height_px=60)
+    clip = simulate_clip(random_scene(9001, opts), 9001)
+    labels = clip.labels
+    seen = detectable_gas_px(clip.frames_k, clip.column_ppm_m, labels)
+    assert labels["detectable_gas_px"] == seen > 0 and labels["detectable"]
+    opts.leak_probability = 0.0
+    quiet = simulate_clip(random_scene(9001, opts), 9001)
+    assert quiet.labels["detectable_gas_px"] == 0 and quiet.labels["detectable"] is False

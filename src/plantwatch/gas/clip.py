@@ -41,6 +41,7 @@ from plantwatch.gas.scene import (
     TankSpec,
 )
 from plantwatch.gas.species import get_species
+from plantwatch.gas.visibility import detectable_gas_px, min_detectable_px
 from plantwatch.geometry import (
     Box,
     Cylinder,
@@ -484,6 +485,10 @@ def simulate_clip(scene: SceneSpec, seed: int, plume_config: PlumeConfig | None 
         labels["source_px_per_frame"] = [[sx + float(dx), sy + float(dy)] for dx, dy in shifts]
     labels["vibration_offsets_px"] = shifts.tolist()
     labels["column_max_ppm_m"] = float(column.max()) if column.size else 0.0
+    # how much of the leak the camera sees (the noisy frames, as a user's camera records them)
+    seen_px = detectable_gas_px(frames, column, labels) if labels["leak"] else 0
+    labels["detectable_gas_px"] = seen_px
+    labels["detectable"] = bool(labels["leak"]) and seen_px >= min_detectable_px(h, w)
     labels["distractors"] = [d.type for d in scene.distractors]
     labels["objects"] = len(scene.objects)
     return Clip(

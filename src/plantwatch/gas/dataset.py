@@ -51,6 +51,7 @@ SUMMARY_KEYS = (
     "seed",
     "species",
     "leak",
+    "detectable",
     "occluded",
     "source_px",
     "z_px_s",
@@ -293,6 +294,7 @@ def generate_dataset(
         "counts": {
             "occluded": sum(bool(c["occluded"]) for c in clips),
             "no_leak": sum(not c["leak"] for c in clips),
+            "undetectable_leak": sum(bool(c["leak"] and not c["detectable"]) for c in clips),
             "methane": sum(c["species"] == "methane" for c in clips),
             "propane": sum(c["species"] == "propane" for c in clips),
         },

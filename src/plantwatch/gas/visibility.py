@@ -31,6 +31,7 @@ __all__ = [
     "detectable_gas_px",
     "gas_signal_k",
     "is_detectable",
+    "min_detectable_px",
 ]
 
 DETECTABLE_NETD_MULTIPLE = 1.0  # window-mean |signal| >= this x NETD
@@ -86,5 +87,9 @@ def is_detectable(
     if not labels.get("leak") or column_ppm_m is None:
         return False
     _, h, w = np.shape(frames_k)
-    min_px = max(1, round(DETECTABLE_MIN_PX * h * w / (320 * 240)))
-    return detectable_gas_px(frames_k, column_ppm_m, labels) >= min_px
+    return detectable_gas_px(frames_k, column_ppm_m, labels) >= min_detectable_px(h, w)
+
+
+def min_detectable_px(height_px: int, width_px: int) -> int:
+    """:data:`DETECTABLE_MIN_PX` scaled from a 320x240 image to this one (at least 1)."""
+    return max(1, round(DETECTABLE_MIN_PX * height_px * width_px / (320 * 240)))
