@@ -41,7 +41,11 @@ from plantwatch.gas.scene import (
     TankSpec,
 )
 from plantwatch.gas.species import get_species
-from plantwatch.gas.visibility import detectable_gas_px, min_detectable_px
+from plantwatch.gas.visibility import (
+    count_detectable_px,
+    min_detectable_px,
+    signal_from_transmittance,
+)
 from plantwatch.geometry import (
     Box,
     Cylinder,
@@ -455,6 +459,13 @@ def simulate_clip(scene: SceneSpec, seed: int, plume_config: PlumeConfig | None 
         steam_rad = float(table.radiance(np.array([steam_t], dtype=np.float32))[0])
         radiance = (1.0 - opacity) * radiance + opacity * np.float32(steam_rad)
     frames = table.brightness_temperature(radiance.astype(np.float32))
+    # how much of the leak the camera can see (noise-free, before the image shakes; reuses the
+    # gas transmittance rather than evaluating the curve of growth again)
+    seen_px = (
+        count_detectable_px(signal_from_transmittance(frames, trans, air_t), scene.camera.netd_mk)
+        if labels["leak"]
+        else 0
+    )
 
     # 5. sensor: the image moves on the detector (vibration), then detector noise is added
     shifts = bg.vibration_offsets_px(
@@ -485,8 +496,6 @@ def simulate_clip(scene: SceneSpec, seed: int, plume_config: PlumeConfig | None 
         labels["source_px_per_frame"] = [[sx + float(dx), sy + float(dy)] for dx, dy in shifts]
     labels["vibration_offsets_px"] = shifts.tolist()
     labels["column_max_ppm_m"] = float(column.max()) if column.size else 0.0
-    # how much of the leak the camera sees (the noisy frames, as a user's camera records them)
-    seen_px = detectable_gas_px(frames, column, labels) if labels["leak"] else 0
     labels["detectable_gas_px"] = seen_px
     labels["detectable"] = bool(labels["leak"]) and seen_px >= min_detectable_px(h, w)
     labels["distractors"] = [d.type for d in scene.distractors]

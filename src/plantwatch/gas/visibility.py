@@ -28,10 +28,12 @@ from plantwatch.gas.radiometry import curve_of_growth
 __all__ = [
     "DETECTABLE_MIN_PX",
     "DETECTABLE_NETD_MULTIPLE",
+    "count_detectable_px",
     "detectable_gas_px",
     "gas_signal_k",
     "is_detectable",
     "min_detectable_px",
+    "signal_from_transmittance",
 ]
 
 DETECTABLE_NETD_MULTIPLE = 1.0  # window-mean |signal| >= this x NETD
@@ -63,11 +65,26 @@ def gas_signal_k(
     return np.asarray(total.reshape(h, w) / t)
 
 
+def signal_from_transmittance(
+    frames_k: NDArray[np.floating], transmittance: NDArray[np.floating], air_temperature_k: float
+) -> NDArray[np.float64]:
+    """:func:`gas_signal_k` from a band transmittance the caller already has (the simulator)."""
+    t = np.asarray(transmittance, np.float32)
+    ratio = (1.0 - t) / np.maximum(t, np.float32(1e-6))
+    diff = np.asarray(frames_k, np.float32) - np.float32(air_temperature_k)
+    return np.asarray((ratio * diff).mean(axis=0, dtype=np.float64))
+
+
+def count_detectable_px(signal_k: NDArray[np.floating], netd_mk: float) -> int:
+    """Pixels of a mean gas signal [K] reaching :data:`DETECTABLE_NETD_MULTIPLE` x NETD."""
+    floor_k = DETECTABLE_NETD_MULTIPLE * max(float(netd_mk) * 1e-3, 1e-6)
+    return int(np.count_nonzero(np.abs(signal_k) >= floor_k))
+
+
 def detectable_gas_px(
     frames_k: NDArray[np.floating], column_ppm_m: NDArray[np.floating], labels: dict[str, Any]
 ) -> int:
     """Pixels whose window-mean gas signal reaches :data:`DETECTABLE_NETD_MULTIPLE` x NETD."""
-    netd_k = float(labels["camera"]["netd_mk"]) * 1e-3
     signal = gas_signal_k(
         frames_k,
         column_ppm_m,
@@ -75,7 +92,7 @@ def detectable_gas_px(
         str(labels["species"]),
         str(labels["camera"].get("band", "mwir")),
     )
-    return int(np.count_nonzero(np.abs(signal) >= DETECTABLE_NETD_MULTIPLE * max(netd_k, 1e-6)))
+    return count_detectable_px(signal, float(labels["camera"]["netd_mk"]))
 
 
 def is_detectable(
