@@ -265,3 +265,19 @@ def test_init_from_and_leak_target_errors(data, tmp_path):
         train(_cfg(data, init_from=str(tmp_path / "nope.pt")), tmp_path / "c")
     with pytest.raises(InputError, match="unknown leak_target"):
         _cfg(data, leak_target="visible")
+
+
+def test_format_table_orders_rows_and_names_the_thresholds():
+    from plantwatch.gas.evaluate import ANY_LEAK_SPLIT, SplitRow, format_table
+
+    rows = [
+        SplitRow("heatmap", "occluded", 2, 3.0, 4.0, 5.0, 1.0, float("nan")),
+        SplitRow("heatmap", ANY_LEAK_SPLIT, 3, 1.0, 2.0, 3.0, 1.0, 0.5),
+        SplitRow("heatmap", "all", 3, 1.0, 2.0, 3.0, 0.5, 0.0),
+    ]
+    text = format_table(rows, {"heatmap": 0.4, "heatmap any-leak": 0.2})
+    lines = [ln for ln in text.splitlines() if ln.startswith("| ") and "heatmap" in ln]
+    assert [ln.split(" | ")[0][2:] for ln in lines] == ["all", ANY_LEAK_SPLIT, "occluded"]
+    assert "detectable leaks): heatmap 0.400." in text and "heatmap any-leak 0.200" in text
+    stored = format_table(rows[2:], {"heatmap": 0.4})
+    assert "stored in the model files" in stored and "any-leak" not in stored

@@ -259,12 +259,14 @@ def format_table(rows: list[SplitRow], thresholds: dict[str, float] | None = Non
         )
     if thresholds:
         chosen = ", ".join(f"{k} {v:.3f}" for k, v in thresholds.items() if "any-leak" not in k)
-        lines.append("")
-        lines.append(
-            "Leak thresholds (chosen on validation for >= 95 % detection of its detectable "
-            f"leaks): {chosen}."
-        )
         anyleak = ", ".join(f"{k} {v:.3f}" for k, v in thresholds.items() if "any-leak" in k)
+        how = (
+            "chosen on validation for >= 95 % detection of its detectable leaks"
+            if anyleak
+            else "stored in the model files, chosen on validation when each was trained"
+        )
+        lines.append("")
+        lines.append(f"Leak thresholds ({how}): {chosen}.")
         if anyleak:
             lines.append(
                 f"The `{ANY_LEAK_SPLIT}` rows use thresholds for >= 95 % of all validation "
