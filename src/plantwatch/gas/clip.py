@@ -497,7 +497,7 @@ def simulate_clip(scene: SceneSpec, seed: int, plume_config: PlumeConfig | None 
     labels["vibration_offsets_px"] = shifts.tolist()
     labels["column_max_ppm_m"] = float(column.max()) if column.size else 0.0
     labels["detectable_gas_px"] = seen_px
-    labels["detectable"] = bool(labels["leak"]) and seen_px >= min_detectable_px(h, w)
+    labels["detectable"] = seen_px >= min_detectable_px(h, w)  # seen_px is 0 without a leak
     labels["distractors"] = [d.type for d in scene.distractors]
     labels["objects"] = len(scene.objects)
     return Clip(

@@ -59,8 +59,10 @@ def gas_signal_k(
     t, h, w = frames.shape
     # only pixels with gas contribute: a plume covers a few % of a clip, so skip the rest
     flat = np.flatnonzero(column > 0)
-    a = cog.absorptance_of(column.ravel()[flat] * np.float32(_COG_REFERENCE_K / air_temperature_k))
-    values = a / (1.0 - a) * (frames.ravel()[flat] - np.float32(air_temperature_k))
+    trans = cog.transmittance_of(
+        column.ravel()[flat] * np.float32(_COG_REFERENCE_K / air_temperature_k)
+    )
+    values = _signal(trans, frames.ravel()[flat], air_temperature_k)
     total = np.bincount(flat % (h * w), weights=values, minlength=h * w)
     return np.asarray(total.reshape(h, w) / t)
 
@@ -69,10 +71,16 @@ def signal_from_transmittance(
     frames_k: NDArray[np.floating], transmittance: NDArray[np.floating], air_temperature_k: float
 ) -> NDArray[np.float64]:
     """:func:`gas_signal_k` from a band transmittance the caller already has (the simulator)."""
-    t = np.asarray(transmittance, np.float32)
-    ratio = (1.0 - t) / np.maximum(t, np.float32(1e-6))
-    diff = np.asarray(frames_k, np.float32) - np.float32(air_temperature_k)
-    return np.asarray((ratio * diff).mean(axis=0, dtype=np.float64))
+    signal = _signal(np.asarray(transmittance, np.float32), frames_k, air_temperature_k)
+    return np.asarray(signal.mean(axis=0, dtype=np.float64))
+
+
+def _signal(
+    transmittance: NDArray[np.float32], frames_k: NDArray[np.floating], air_temperature_k: float
+) -> NDArray[np.float32]:
+    """Per-value ``T_bg - T_obs = A / (1 - A) (T_obs - T_air)`` with ``A = 1 - t``."""
+    ratio = (1.0 - transmittance) / np.maximum(transmittance, np.float32(1e-6))
+    return ratio * (np.asarray(frames_k, np.float32) - np.float32(air_temperature_k))
 
 
 def count_detectable_px(signal_k: NDArray[np.floating], netd_mk: float) -> int:
