@@ -263,6 +263,11 @@ def test_init_from_and_leak_target_errors(data, tmp_path):
         train(_cfg(data, init_from=str(tmp_path / "a" / "model.pt"), model=other), tmp_path / "b")
     with pytest.raises(InputError, match="does not exist"):
         train(_cfg(data, init_from=str(tmp_path / "nope.pt")), tmp_path / "c")
+    # a bad input leaves no run folder behind (a corrected rerun must not hit "already holds")
+    assert not (tmp_path / "b").exists() and not (tmp_path / "c").exists()
+    with pytest.raises(InputError, match="not a plantwatch dataset"):
+        train(_cfg(data, train_data=str(tmp_path / "no-data")), tmp_path / "d")
+    assert not (tmp_path / "d").exists()
     with pytest.raises(InputError, match="unknown leak_target"):
         _cfg(data, leak_target="visible")
 

@@ -298,12 +298,6 @@ def train(
         raise InputError(f"{str(out)!r} already holds a run; use --resume or a new --out", "out")
     if resume and not ckpt_path.is_file():
         raise InputError(f"no {CHECKPOINT} in {str(out)!r} to resume from", field="resume")
-    if world > 1:
-        dist.barrier()  # every rank has checked the folder before rank 0 writes into it
-    if rank == 0:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
-
     torch.manual_seed(cfg.seed)
     model = build_model(cfg.model).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -334,6 +328,13 @@ def train(
             f"{len(data)} clips give no full batch of {cfg.batch_size} per process",
             field="batch_size",
         )
+    # the run folder appears only once every input is known to be good, so a bad config leaves
+    # nothing behind that would make the corrected rerun say "already holds a run"
+    if world > 1:
+        dist.barrier()  # every rank has checked the folder before rank 0 writes into it
+    if rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
 
     def save_checkpoint() -> None:
         if rank == 0:
