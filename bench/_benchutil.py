@@ -131,6 +131,14 @@ def update_section(key: str, body: str, path: Path = BENCHMARKS_MD) -> None:
     os.replace(tmp, path)
 
 
+def publish(key: str, body: str, write: bool) -> None:
+    """Print a section and, unless ``--no-write`` was given, write it into BENCHMARKS.md."""
+    print(body)
+    if write:
+        update_section(key, body)
+        print(f"updated {BENCHMARKS_MD} (section {key!r})")
+
+
 def markdown_table(header: list[str], rows: list[list[Any]]) -> str:
     """A GitHub-flavoured markdown table."""
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]

@@ -18,7 +18,7 @@ import argparse
 import sys
 import time
 
-from _benchutil import machine_lines, markdown_table, update_section
+from _benchutil import machine_lines, markdown_table, publish
 
 SECTION = "gas-train-throughput"
 SHAPES = (  # (width, height, encoder widths): the shipped CPU models, and 160x120 input
@@ -142,10 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             "deliver in 15 minutes.",
         ]
     )
-    print(body)
-    if not args.no_write:
-        update_section(SECTION, body)
-        print("BENCHMARKS.md updated")
+    publish(SECTION, body, write=not args.no_write)
     return 0
 
 

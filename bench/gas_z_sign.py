@@ -33,7 +33,7 @@ import time
 import cv2
 import numpy as np
 
-from _benchutil import machine_lines, markdown_table, update_section
+from _benchutil import machine_lines, markdown_table, publish
 
 SECTION = "gas-z-sign"
 
@@ -182,10 +182,7 @@ def main(argv: list[str] | None = None) -> int:
             "px/s for predicting 0.",
         ]
     )
-    print(body)
-    if not args.no_write:
-        update_section(SECTION, body)
-        print("BENCHMARKS.md updated")
+    publish(SECTION, body, write=not args.no_write)
     return 0
 
 
