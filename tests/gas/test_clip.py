@@ -107,6 +107,21 @@ def test_z_sign_and_size_for_jet_along_the_optical_axis(direction, sign):
     assert lab["z_px_s"] == pytest.approx(lab["z_m_s"] * f_px / lab["source_depth_m"], rel=1e-9)
 
 
+def test_filming_the_same_plume_from_the_other_side_negates_z():
+    """Depth-mirror twins (bench/gas_z_sign.py): the plume does not depend on the camera, so a
+    camera opposite sees every puff's velocity along its axis negated, wind and eddies included."""
+    scene = small_scene(
+        leak={"direction": [0.3, 0.8, 0.5], "exit_speed_m_s": 8.0},
+        wind={"speed_m_s": 2.0, "from_deg": 200.0},
+    )
+    back = {"position_m": [0.0, 10.0, 1.5], "look_at_m": [0.0, 0.0, 1.5]}
+    a = simulate_clip(scene, seed=5).labels
+    b = simulate_clip(small_scene(**{**scene.model_dump(), "camera": back}), seed=5).labels
+    assert abs(a["z_px_s"]) > 20.0
+    assert b["z_px_s"] == pytest.approx(-a["z_px_s"], rel=1e-9)
+    assert b["source_px"][0] == pytest.approx(95.0 - a["source_px"][0], abs=1e-6)
+
+
 def test_z_is_small_for_a_jet_across_the_view():
     scene = small_scene(
         leak={"direction": [1.0, 0.0, 0.0], "exit_speed_m_s": 10.0}, wind={"speed_m_s": 0.0}
